@@ -1,0 +1,35 @@
+"""Errors for bad input: each prints as one line that names where the problem is."""
+
+from __future__ import annotations
+
+
+class InputError(Exception):
+    """A user-facing error: bad file, bad program, bad configuration.
+
+    ``str(error)`` is a single line suitable for a command-line tool.
+    """
+
+
+class ProgramError(InputError):
+    """A program text that cannot be parsed or is not valid.
+
+    ``file``, ``line`` and ``col`` (1-based) locate the problem where known.
+    """
+
+    def __init__(self, reason: str, file: str | None = None, line: int | None = None, col: int | None = None):
+        self.reason = reason
+        self.file = file
+        self.line = line
+        self.col = col
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = self.file or "<program>"
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.col is not None:
+                where += f":{self.col}"
+        return f"{where}: {self.reason}"
+
+    def with_file(self, file: str) -> "ProgramError":
+        return ProgramError(self.reason, file, self.line, self.col)

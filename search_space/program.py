@@ -1,0 +1,169 @@
+"""The program IR: an immutable, validated sequence of statements.
+
+A program is ``def train(w, g, <states...>, lr): ... return update, <states...>``.
+Each statement assigns the result of one function of :mod:`search_space.ops`
+(or one of ``+ - * /``) applied to variables and float constants.
+
+Arguments are plain Python values: a ``str`` is a variable name, a ``float``
+is a constant.  ``Program`` validates itself on construction, so every
+``Program`` object that exists is well-formed (names defined before use,
+known functions, right arity, finite constants); whether it is *well-typed*
+(scalars vs tensors) is the analysis module's job.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import keyword
+import math
+from typing import Iterable, Union
+
+from search_space.errors import ProgramError
+from search_space.ops import OPS
+
+Arg = Union[str, float]
+
+DEFAULT_STATES = ("m", "v")
+JSON_FORMAT = "symopt.program/1"
+
+
+def is_var(arg: Arg) -> bool:
+    return isinstance(arg, str)
+
+
+def _check_name(name: object, what: str) -> None:
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise ProgramError(f"{what} {name!r} is not a valid variable name")
+    if name in OPS:
+        raise ProgramError(f"{what} {name!r} shadows the function of the same name")
+
+
+@dataclasses.dataclass(frozen=True)
+class Statement:
+    target: str
+    op: str
+    args: tuple[Arg, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "args", tuple(_normalise_arg(a) for a in self.args))
+        _check_name(self.target, "assignment target")
+        op = OPS.get(self.op)
+        if op is None:
+            raise ProgramError(f"unknown function {self.op!r}")
+        if len(self.args) != op.arity:
+            raise ProgramError(f"{self.op} takes {op.arity} argument(s), got {len(self.args)}")
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """Variables read by this statement, in argument order."""
+        return tuple(a for a in self.args if isinstance(a, str))
+
+    def replace(self, **changes) -> "Statement":
+        return dataclasses.replace(self, **changes)
+
+
+def _normalise_arg(arg: object) -> Arg:
+    if isinstance(arg, bool):
+        raise ProgramError(f"constant {arg!r} is not a number")
+    if isinstance(arg, str):
+        _check_name(arg, "variable")
+        return arg
+    if isinstance(arg, (int, float)):
+        value = float(arg)
+        if not math.isfinite(value):
+            raise ProgramError(f"constant {arg!r} is not finite")
+        return value
+    # numpy / jax scalars
+    try:
+        value = float(arg)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ProgramError(f"argument {arg!r} is neither a variable name nor a number") from None
+    if not math.isfinite(value):
+        raise ProgramError(f"constant {arg!r} is not finite")
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class Program:
+    """An optimizer program.
+
+    ``returns[0]`` is the update (the caller applies ``w = w - update``);
+    ``returns[1:]`` are the new values of ``states`` in order.
+    """
+
+    statements: tuple[Statement, ...]
+    returns: tuple[str, ...] = ("update",) + DEFAULT_STATES
+    states: tuple[str, ...] = DEFAULT_STATES
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "statements", tuple(self.statements))
+        object.__setattr__(self, "returns", tuple(self.returns))
+        object.__setattr__(self, "states", tuple(self.states))
+        for s in self.statements:
+            if not isinstance(s, Statement):
+                raise ProgramError(f"statement {s!r} is not a Statement")
+        names = ("w", "g", *self.states, "lr")
+        for n in self.states:
+            _check_name(n, "state")
+        if len(set(names)) != len(names):
+            raise ProgramError(f"duplicate parameter names in {names}")
+        defined = set(names)
+        for i, s in enumerate(self.statements):
+            for a in s.variables:
+                if a not in defined:
+                    raise ProgramError(f"variable {a!r} is used before it is assigned", line=i + 2)
+            defined.add(s.target)
+        if len(self.returns) != 1 + len(self.states):
+            raise ProgramError(
+                f"return must give the update and {len(self.states)} state(s), got {len(self.returns)} value(s)"
+            )
+        for r in self.returns:
+            _check_name(r, "returned value")
+            if r not in defined:
+                raise ProgramError(f"returned variable {r!r} is never assigned", line=len(self.statements) + 2)
+
+    # -- views -------------------------------------------------------------
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return ("w", "g", *self.states, "lr")
+
+    @property
+    def update(self) -> str:
+        return self.returns[0]
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+    def constants(self) -> list[float]:
+        return [a for s in self.statements for a in s.args if isinstance(a, float)]
+
+    def with_statements(self, statements: Iterable[Statement]) -> "Program":
+        return Program(tuple(statements), self.returns, self.states)
+
+    # -- text and JSON -----------------------------------------------------
+    def __str__(self) -> str:
+        from search_space.printer import format_program
+
+        return format_program(self)
+
+    def to_json(self) -> dict:
+        return {
+            "format": JSON_FORMAT,
+            "states": list(self.states),
+            "statements": [[s.target, s.op, list(s.args)] for s in self.statements],
+            "returns": list(self.returns),
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> "Program":
+        if not isinstance(data, dict) or data.get("format") != JSON_FORMAT:
+            raise ProgramError(f"not a {JSON_FORMAT} object")
+        try:
+            statements = tuple(
+                Statement(str(t), str(op), tuple(args)) for t, op, args in data["statements"]
+            )
+            return cls(statements, tuple(data["returns"]), tuple(data["states"]))
+        except ProgramError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ProgramError(f"malformed program JSON ({exc})") from None

@@ -1,0 +1,31 @@
+"""Seed programs shipped with the package (``search_space/seeds/*.program``)."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+
+from search_space.errors import ProgramError
+from search_space.parse import parse, parse_file
+from search_space.program import Program
+
+
+def seed_names() -> list[str]:
+    """Names of the shipped seed programs (``adamw``, ``lion``, ``program2``, ...)."""
+    root = resources.files("search_space") / "seeds"
+    return sorted(p.name[: -len(".program")] for p in root.iterdir() if p.name.endswith(".program"))
+
+
+def seed_text(name: str) -> str:
+    path = resources.files("search_space") / "seeds" / f"{name}.program"
+    if not path.is_file():
+        raise ProgramError(f"no seed program named {name!r} (known: {', '.join(seed_names())})")
+    return path.read_text(encoding="utf-8")
+
+
+def load_seed(name_or_path: str | os.PathLike) -> Program:
+    """A shipped seed by name (``"adamw"``) or any program file by path."""
+    text = os.fspath(name_or_path)
+    if os.sep in text or text.endswith(".program") or os.path.exists(text):
+        return parse_file(text)
+    return parse(seed_text(text), file=f"<seed {text}>")

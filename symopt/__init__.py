@@ -1,0 +1,3 @@
+"""symopt: rediscover optimization algorithms by evolving symbolic programs."""
+
+__version__ = "0.1.0"

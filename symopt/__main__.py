@@ -1,0 +1,5 @@
+import sys
+
+from symopt.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per ``symopt`` sub-command (see :mod:`symopt.cli`)."""
