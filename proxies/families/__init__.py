@@ -1,0 +1,1 @@
+"""Task builders, one module per family. Each exposes ``build(name, cfg) -> Task``."""
