@@ -27,6 +27,8 @@ MAX_TEXT_BYTES = 1_000_000
 def _err(node: ast.AST | None, reason: str) -> ProgramError:
     line = getattr(node, "lineno", None)
     col = getattr(node, "col_offset", None)
+    if line is None:  # no node (e.g. a file of comments only): point at the start
+        return ProgramError(reason, line=1, col=1)
     return ProgramError(reason, line=line, col=None if col is None else col + 1)
 
 
@@ -53,6 +55,8 @@ def decode(data: bytes, file: str | None = None) -> str:
     if len(data) > MAX_TEXT_BYTES:
         raise ProgramError(f"file is larger than {MAX_TEXT_BYTES} bytes", file=file)
     try:
+        if data.startswith(b"\xef\xbb\xbf"):  # a leading UTF-8 byte-order mark is not an error
+            data = data[3:]
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
@@ -64,8 +68,10 @@ def _parse(text: str) -> Program:
     if not isinstance(text, str):
         raise ProgramError("program text must be a string")
     if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        raise ProgramError("program text contains a NUL byte (binary file?)", line=line)
+        pos = text.index("\x00")
+        line = text[:pos].count("\n") + 1
+        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        raise ProgramError("program text contains a NUL byte (binary file?)", line=line, col=col)
     if not text.strip():
         raise ProgramError("empty program: expected 'def train(w, g, m, v, lr): ...'", line=1, col=1)
     try:
@@ -80,7 +86,8 @@ def _parse(text: str) -> Program:
     if body and _is_docstring(body[0]):
         body = body[1:]
     if len(body) != 1 or not isinstance(body[0], ast.FunctionDef):
-        node = body[1] if len(body) > 1 else (body[0] if body else None)
+        others = [n for n in body if not isinstance(n, ast.FunctionDef)]
+        node = others[0] if others else (body[1] if len(body) > 1 else None)
         raise _err(node, "expected exactly one function definition 'def train(w, g, <states>, lr):'")
     fn = body[0]
     states = _parse_signature(fn)

@@ -1,0 +1,282 @@
+"""Abstract execution of a program: types, liveness across steps, validity.
+
+The dataflow graph (a :class:`networkx.DiGraph`) has one node per input, per
+statement and per returned value:
+
+``("input", name)``   w, g, each state, lr
+``("stmt", i)``       statement ``i`` (0-based)
+``("return", j)``     returned value ``j`` (0 = the update, 1.. = the states)
+
+An edge ``u -> v`` means ``v`` reads the value ``u`` produced (attribute
+``arg`` = argument position).  Each returned state is also joined to the
+state's input with a *cross-step* edge (``("return", 1+j) -> ("input", s)``,
+``step=True``): the next step reads what this step returned.  A value is
+*live* when the update depends on it, in this step or in a later one, i.e.
+when it is an ancestor of ``("return", 0)`` in that cyclic graph: backward
+reachability over the cross-step edges is the fixpoint of "a state output
+is live only if a later step reads it, through a live path, before
+overwriting it".
+
+Types: ``w``, ``g`` and the states are tensors, ``lr`` and constants scalars;
+the op kind decides the rest (see :mod:`search_space.ops`).  A program is
+*invalid* when a live state output is a scalar, when the update is not a
+tensor or does not depend on ``g`` (across steps too), or when a live
+``reduce`` reads scalars only.  Errors in dead code are not errors: dead
+statements never influence an update and :func:`prune` removes them.
+
+``check(program, lr_linear=True)`` also rejects programs whose update does
+not scale linearly with the ``lr`` input (see :mod:`search_space.lr_probe`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import lru_cache
+
+import networkx as nx
+
+from search_space.errors import ProgramError
+from search_space.ops import OPS
+from search_space.program import Program, Statement
+
+SCALAR = "scalar"
+TENSOR = "tensor"
+
+
+def statement_line(index: int) -> int:
+    """Line of statement ``index`` in the printed form (the signature is line 1)."""
+    return index + 2
+
+
+@dataclasses.dataclass(frozen=True)
+class Analysis:
+    """The result of :func:`analyze` (see the module docstring)."""
+
+    program: Program
+    valid: bool
+    reason: str | None
+    error_statement: int | None          # statement index of the error (None: the return line)
+    types: tuple[str, ...]               # per statement
+    live: tuple[bool, ...]               # per statement, within and across steps
+    live_states: tuple[bool, ...]        # per state: does a later step read it on a live path?
+    input_types: dict
+    graph: nx.DiGraph
+    defs: tuple                          # per statement: the nodes its arguments read (None for constants)
+    returns: tuple                       # node of each returned value
+
+    @property
+    def live_statements(self) -> tuple[Statement, ...]:
+        return tuple(s for s, l in zip(self.program.statements, self.live) if l)
+
+    @property
+    def dead_statements(self) -> tuple[Statement, ...]:
+        return tuple(s for s, l in zip(self.program.statements, self.live) if not l)
+
+    @property
+    def line(self) -> int | None:
+        """Printed-form line of the error (statement, or the return line)."""
+        if self.valid:
+            return None
+        if self.error_statement is None:
+            return statement_line(len(self.program.statements))
+        return statement_line(self.error_statement)
+
+    def type_of(self, node) -> str:
+        if node is None:
+            return SCALAR
+        if node[0] == "input":
+            return self.input_types[node[1]]
+        return self.types[node[1]]
+
+    def depends_on(self, name: str) -> bool:
+        """Does the update depend on input ``name`` (through any number of steps)?"""
+        return ("input", name) in _ancestors(self)
+
+
+def _ancestors(a: Analysis) -> set:
+    return nx.ancestors(a.graph, ("return", 0)) | {("return", 0)}
+
+
+def _build(program: Program):
+    g = nx.DiGraph()
+    current = {}
+    input_types = {}
+    for name in program.inputs:
+        node = ("input", name)
+        g.add_node(node)
+        current[name] = node
+        input_types[name] = SCALAR if name == "lr" else TENSOR
+    defs = []
+    for i, st in enumerate(program.statements):
+        node = ("stmt", i)
+        g.add_node(node, statement=st)
+        reads = tuple(current[a] if isinstance(a, str) else None for a in st.args)
+        for pos, src in enumerate(reads):
+            if src is not None:
+                g.add_edge(src, node, arg=pos, step=False)
+        defs.append(reads)
+        current[st.target] = node
+    returns = []
+    for j, name in enumerate(program.returns):
+        node = ("return", j)
+        g.add_edge(current[name], node, arg=0, step=False)
+        returns.append(current[name])
+    for j, state in enumerate(program.states):
+        g.add_edge(("return", 1 + j), ("input", state), step=True)
+    return g, tuple(defs), tuple(returns), input_types
+
+
+def _infer_types(program: Program, defs, input_types) -> tuple[str, ...]:
+    types: list[str] = []
+
+    def t(node):
+        if node is None:
+            return SCALAR
+        return input_types[node[1]] if node[0] == "input" else types[node[1]]
+
+    for st, reads in zip(program.statements, defs):
+        kind = OPS[st.op].kind
+        if kind == "constant":
+            types.append(SCALAR)
+        elif kind == "reduce":
+            types.append(SCALAR)
+        elif kind in ("leaf_reduce", "tree_scale"):
+            types.append(TENSOR)
+        else:
+            types.append(TENSOR if any(t(r) == TENSOR for r in reads) else SCALAR)
+    return tuple(types)
+
+
+def analyze(program: Program) -> Analysis:
+    """Type, liveness and validity of ``program`` (never raises for a well-formed Program)."""
+    a = _analyze_cached(program)
+    # equal programs may differ in how they print (0.0 == -0.0): report on the one asked about
+    return a if a.program is program else dataclasses.replace(a, program=program)
+
+
+@lru_cache(maxsize=4096)
+def _analyze_cached(program: Program) -> Analysis:
+    graph, defs, returns, input_types = _build(program)
+    types = _infer_types(program, defs, input_types)
+    live_nodes = nx.ancestors(graph, ("return", 0)) | {("return", 0)}
+    live = tuple(("stmt", i) in live_nodes for i in range(len(program.statements)))
+    live_states = tuple(("input", s) in live_nodes for s in program.states)
+
+    def typ(node):
+        return input_types[node[1]] if node[0] == "input" else types[node[1]]
+
+    def stmt_of(node):
+        return node[1] if node[0] == "stmt" else None
+
+    reason = None
+    where = None
+    # live reductions of scalars only
+    for i, (st, reads) in enumerate(zip(program.statements, defs)):
+        if live[i] and OPS[st.op].kind == "reduce" and not any(r is not None and typ(r) == TENSOR for r in reads):
+            reason, where = f"{st.op} reduces over the parameter tree but all its arguments are scalars", i
+            break
+    upd = returns[0]
+    if reason is None and typ(upd) != TENSOR:
+        reason = f"the update {program.update!r} is a scalar, not a tensor"
+        where = stmt_of(upd)
+    if reason is None:
+        for j, state in enumerate(program.states):
+            node = returns[1 + j]
+            if live_states[j] and typ(node) != TENSOR:
+                reason = f"state {state!r} is returned as a scalar ({program.returns[1 + j]!r})"
+                where = stmt_of(node)
+                break
+    if reason is None and ("input", "g") not in live_nodes:
+        reason = f"the update {program.update!r} does not depend on the gradient g"
+        where = stmt_of(upd)
+    return Analysis(
+        program=program,
+        valid=reason is None,
+        reason=reason,
+        error_statement=where,
+        types=types,
+        live=live,
+        live_states=live_states,
+        input_types=input_types,
+        graph=graph,
+        defs=defs,
+        returns=returns,
+    )
+
+
+def _state_inputs_of_step(a: Analysis, node) -> set:
+    """Ancestors of ``node`` within one step (cross-step edges not followed)."""
+    seen = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        for p in a.graph.predecessors(n):
+            if a.graph.edges[p, n].get("step"):
+                continue
+            if p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return seen
+
+
+def lr_structure_problem(a: Analysis) -> tuple[str, int | None] | None:
+    """Cheap structural part of the lr-linearity check: ``(reason, statement)`` or None."""
+    p = a.program
+    if not a.depends_on("lr"):
+        upd = a.returns[0]
+        return f"the update {p.update!r} does not depend on the learning rate lr", upd[1] if upd[0] == "stmt" else None
+    for j, state in enumerate(p.states):
+        if a.live_states[j] and ("input", "lr") in _state_inputs_of_step(a, ("return", 1 + j)):
+            node = a.returns[1 + j]
+            return f"the learning rate lr flows into state {state!r}", node[1] if node[0] == "stmt" else None
+    return None
+
+
+def check(program: Program, *, lr_linear: bool = False) -> None:
+    """Raise :class:`ProgramError` (with the statement's printed line) if ``program`` is invalid.
+
+    >>> from search_space.seeds import load_seed
+    >>> check(load_seed("lion"), lr_linear=True)
+    """
+    a = analyze(program)
+    if not a.valid:
+        err = ProgramError(a.reason, line=a.line)
+        err.statement = a.error_statement
+        raise err
+    if lr_linear:
+        problem = lr_structure_problem(a)
+        if problem is None:
+            from search_space.lr_probe import lr_nonlinearity
+
+            msg = lr_nonlinearity(prune(program))
+            problem = None if msg is None else (msg, a.returns[0][1] if a.returns[0][0] == "stmt" else None)
+        if problem is not None:
+            reason, where = problem
+            line = statement_line(len(program.statements)) if where is None else statement_line(where)
+            err = ProgramError(reason, line=line)
+            err.statement = where
+            raise err
+
+
+def is_valid(program: Program, *, lr_linear: bool = False) -> bool:
+    try:
+        check(program, lr_linear=lr_linear)
+    except ProgramError:
+        return False
+    return True
+
+
+def prune(program: Program) -> Program:
+    """``program`` without its dead statements (same updates at every step).
+
+    A dead state whose returned value was computed by a dead statement is
+    returned unchanged (its input name) instead.
+    """
+    a = analyze(program)
+    kept = tuple(s for s, l in zip(program.statements, a.live) if l)
+    returns = list(program.returns)
+    for j, state in enumerate(program.states):
+        node = a.returns[1 + j]
+        if node[0] == "stmt" and not a.live[node[1]]:
+            returns[1 + j] = state
+    return Program(kept, tuple(returns), program.states)

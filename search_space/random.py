@@ -1,0 +1,89 @@
+"""Random statements and programs drawn from a search space.
+
+Used by the mutator (inserted statements, changed arguments) and by the
+property tests (random programs).  Every draw comes from the
+:class:`numpy.random.Generator` passed in, so results are reproducible.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from search_space.errors import ProgramError
+from search_space.ops import OPS
+from search_space.program import Arg, Program, Statement
+
+CONSTANT_PROBABILITY = 0.2    # an argument of a new statement is a constant with this probability
+FRESH_TARGET_PROBABILITY = 0.5
+CONSTANT_DIGITS = 4           # mutated constants keep this many significant digits
+
+
+def round_constant(value: float) -> float:
+    """``value`` to ``CONSTANT_DIGITS`` significant digits (readable programs, stable hashes)."""
+    return float(f"{value:.{CONSTANT_DIGITS}g}")
+
+
+def defined_before(program: Program, index: int) -> list[str]:
+    """Variables readable by a statement inserted at ``index`` (inputs first, then targets, no repeats)."""
+    names = list(program.inputs)
+    for st in program.statements[:index]:
+        if st.target not in names:
+            names.append(st.target)
+    return names
+
+
+def fresh_name(program: Program, prefix: str = "t") -> str:
+    used = set(program.inputs) | {s.target for s in program.statements} | set(program.returns)
+    k = 0
+    while f"{prefix}{k}" in used:
+        k += 1
+    return f"{prefix}{k}"
+
+
+def random_arg(variables: Sequence[str], rng: np.random.Generator, new_constant: float = 1.0) -> Arg:
+    if not variables or rng.random() < CONSTANT_PROBABILITY:
+        return float(new_constant)
+    return variables[int(rng.integers(len(variables)))]
+
+
+def random_statement(
+    functions: Sequence[str], variables: Sequence[str], targets: Sequence[str], rng: np.random.Generator,
+    new_constant: float = 1.0,
+) -> Statement:
+    """``target = f(args)`` with ``f`` from ``functions``, args from ``variables`` or ``new_constant``."""
+    op = functions[int(rng.integers(len(functions)))]
+    args = tuple(random_arg(variables, rng, new_constant) for _ in range(OPS[op].arity))
+    target = targets[int(rng.integers(len(targets)))]
+    return Statement(target, op, args)
+
+
+def random_target(program: Program, index: int, rng: np.random.Generator) -> str:
+    """A fresh temporary or (as often) a variable already defined at ``index``."""
+    if rng.random() < FRESH_TARGET_PROBABILITY:
+        return fresh_name(program)
+    choices = [n for n in defined_before(program, index) if n != "w"] + ["update"]
+    return choices[int(rng.integers(len(choices)))]
+
+
+def random_program(space, rng: np.random.Generator, n_statements: int, *, max_tries: int = 1000,
+                   states: tuple[str, ...] = ("m", "v")) -> Program:
+    """A random valid program (:func:`search_space.analysis.check`) of ``n_statements`` statements.
+
+    Functions come from ``space.functions``; the last statement assigns ``update``.
+    """
+    from search_space.analysis import analyze
+
+    if n_statements == 0:
+        return Program((), ("g", *states), states)
+    for _ in range(max_tries):
+        program = Program((), ("g", *states), states)
+        for i in range(n_statements):
+            target = "update" if i == n_statements - 1 else random_target(program, i, rng)
+            st = random_statement(space.functions, defined_before(program, i), [target], rng, space.new_constant)
+            program = program.with_statements(program.statements + (st,))
+        program = Program(program.statements, ("update", *states), states)
+        if analyze(program).valid:
+            return program
+    raise ProgramError(f"no valid random program of {n_statements} statements in {max_tries} tries")

@@ -1,0 +1,110 @@
+"""``symopt program FILE``: parse, type-check and hash one program file.
+
+Prints the program, its live and dead statements (with their types), its
+functional hash and the type check.  Exit 0 only for a valid program; an
+unparsable or invalid one prints one line ``FILE:line:col: reason`` on stderr
+and exits 1.  ``--json`` prints exactly
+``{"valid", "hash", "live", "dead", "reason"}`` instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="program file (def train(w, g, m, v, lr): ...)")
+    parser.add_argument("--space", metavar="NAME", help="also check that the program fits this search space")
+    parser.add_argument("--lr-linear", action="store_true",
+                        help="also require the update to scale linearly with the lr input")
+    parser.add_argument("--json", action="store_true", help="print one JSON object: valid, hash, live, dead, reason")
+
+
+def _positions(text: str) -> list[tuple[int, int]]:
+    """(line, col) of each statement of an already parsed program text, then of its return."""
+    fn = next(n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef))
+    body = fn.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
+        body = body[1:]
+    return [(n.lineno, n.col_offset + 1) for n in body]
+
+
+def _located(exc, file: str, text: str):
+    """A ProgramError of the analysis, placed at the statement's line and column in ``file``."""
+    from search_space.errors import ProgramError
+
+    positions = _positions(text)
+    index = getattr(exc, "statement", None)
+    line, col = positions[-1] if index is None else positions[index]
+    return ProgramError(exc.reason, file=file, line=line, col=col)
+
+
+def _check(args, program, text):
+    """Return the located error (ProgramError) or None."""
+    from search_space.analysis import check
+    from search_space.errors import ProgramError
+    from search_space.spaces import load_space
+
+    try:
+        check(program, lr_linear=args.lr_linear)
+    except ProgramError as exc:
+        return _located(exc, args.file, text)
+    if args.space:
+        problem = load_space(args.space).problem(program)
+        if problem is not None:
+            exc = ProgramError(problem[0])
+            exc.statement = problem[1]
+            return _located(exc, args.file, text)
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from search_space.analysis import analyze
+    from search_space.errors import ProgramError
+    from search_space.hashing import functional_hash
+    from search_space.parse import MAX_TEXT_BYTES, decode, parse
+    from search_space.printer import format_program, format_statement
+
+    try:
+        try:
+            with open(args.file, "rb") as fh:
+                data = fh.read(MAX_TEXT_BYTES + 1)
+        except OSError as exc:
+            raise ProgramError(f"cannot read file ({exc.strerror or exc})", file=args.file) from None
+        text = decode(data, args.file)
+        program = parse(text, file=args.file)
+        error = _check(args, program, text)
+    except ProgramError as exc:
+        program, error = None, exc
+    if error is not None:
+        if args.json:
+            print(json.dumps({"valid": False, "hash": None, "live": [], "dead": [], "reason": str(error)}))
+        else:
+            print(str(error), file=sys.stderr)
+        return 1
+    a = analyze(program)
+    live = [format_statement(s) for s in a.live_statements]
+    dead = [format_statement(s) for s in a.dead_statements]
+    h = functional_hash(program)
+    if args.json:
+        print(json.dumps({"valid": True, "hash": h, "live": live, "dead": dead, "reason": None}))
+        return 0
+    print(format_program(program), end="")
+    print(f"\nhash: {h}")
+    checks = "valid (well-typed" + (", linear in lr" if args.lr_linear else "")
+    checks += f", fits space {args.space!r})" if args.space else ")"
+    print(f"type check: {checks}")
+    print(f"live statements ({len(live)}):")
+    for st, t, is_live in zip(program.statements, a.types, a.live):
+        if is_live:
+            print(f"  {format_statement(st):<40} {t}")
+    print(f"dead statements ({len(dead)}):")
+    for st, t, is_live in zip(program.statements, a.types, a.live):
+        if not is_live:
+            print(f"  {format_statement(st):<40} {t}")
+    states = ", ".join(f"{s} {'live' if l else 'dead'}" for s, l in zip(program.states, a.live_states))
+    print(f"states: {states}")
+    return 0
