@@ -1,0 +1,100 @@
+"""``symopt compare``: train programs on one proxy task and compare their loss curves.
+
+A run follows the training contract of ``proxies`` (states start at zero, the program gets
+``lr = task.lr(step) * lr_scale`` and returns the update, ``w = w - update``), executed with
+the reference semantics ``search_space.execute.step`` inside one ``lax.scan`` per program
+(compiled once per program and task; new seeds reuse it).
+
+>>> from search_space.seeds import load_seed
+>>> import proxies
+>>> steps, losses, valid = train_curve(load_seed("lion"), proxies.get_task("synth_linear_tiny"), seed=0)
+>>> bool(len(steps) == len(losses) and valid < losses[0])
+True
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from search_space.program import Program
+
+_JIT: dict = {}
+
+
+def _runner(program: Program, task):
+    key = (program, id(task))
+    if key in _JIT and _JIT[key][0] is task:
+        return _JIT[key][1]
+    import jax
+    import jax.numpy as jnp
+
+    from search_space.execute import init_states, step
+
+    grad_fn = jax.value_and_grad(task.loss)
+
+    def run(seed, lr_scale):
+        init_key, data_key = jax.random.split(jax.random.PRNGKey(seed))
+        params = task.init(init_key)
+        states = init_states(program, params)
+
+        def body(carry, i):
+            params, states = carry
+            loss, grads = grad_fn(params, task.batch(data_key, i))
+            update, states = step(program, params, grads, states, task.lr(i) * lr_scale)
+            params = jax.tree_util.tree_map(lambda w, u: (w - u).astype(w.dtype), params, update)
+            return (params, tuple(states)), loss
+
+        (params, _), losses = jax.lax.scan(body, (params, tuple(states)), jnp.arange(task.steps, dtype=jnp.int32))
+        return task.valid_loss(params), losses
+
+    fn = jax.jit(run)
+    if len(_JIT) > 16:
+        _JIT.clear()
+    _JIT[key] = (task, fn)
+    return fn
+
+
+def train_curve(program: Program, task, seed: int, lr_scale: float = 1.0) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(steps, training loss per step, final validation loss)``; non-finite values are ``inf``."""
+    import jax.numpy as jnp
+
+    valid, losses = _runner(program, task)(jnp.int32(seed), jnp.float32(lr_scale))
+    losses = np.asarray(losses, float)
+    losses[~np.isfinite(losses)] = math.inf
+    valid = float(valid)
+    return np.arange(task.steps), losses, valid if math.isfinite(valid) else math.inf
+
+
+def compare(programs: dict[str, Program], task, seeds: int = 3) -> dict[str, dict]:
+    """Per program: ``curves`` [(steps, losses)] per seed, ``valid`` list, ``mean``/``std`` of valid."""
+    out = {}
+    for name, prog in programs.items():
+        runs = [train_curve(prog, task, s) for s in range(seeds)]
+        valid = [r[2] for r in runs]
+        finite = [v for v in valid if math.isfinite(v)]
+        out[name] = {"curves": [(r[0], r[1]) for r in runs], "valid": valid,
+                     "mean": float(np.mean(finite)) if len(finite) == len(valid) else math.inf,
+                     "std": float(np.std(finite)) if len(finite) == len(valid) else math.inf,
+                     "diverged": len(valid) - len(finite)}
+    return out
+
+
+def summary(results: dict[str, dict], task_name: str) -> str:
+    """Text table: final validation loss mean ± std over seeds, best first."""
+    width = max([len("program")] + [len(n) for n in results])
+    lines = [f"task {task_name}: final validation loss over {len(next(iter(results.values()))['valid'])} seeds "
+             "(lower is better)", f"{'program'.ljust(width)}  valid loss (mean ± std)  diverged"]
+    for name, r in sorted(results.items(), key=lambda kv: kv[1]["mean"]):
+        val = f"{r['mean']:.4g} ± {r['std']:.3g}" if math.isfinite(r["mean"]) else "inf (diverged)"
+        lines.append(f"{name.ljust(width)}  {val.ljust(23)}  {r['diverged']}")
+    return "\n".join(lines)
+
+
+def plot(results: dict[str, dict], task_name: str, path: str | os.PathLike) -> Path:
+    from symopt.inspect.report.plots import curves_plot
+
+    return curves_plot({n: r["curves"] for n, r in results.items()}, f"training loss on {task_name}", Path(path))
