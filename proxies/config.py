@@ -52,7 +52,7 @@ MODELS: dict[tuple[str, str], dict[str, tuple[type, Any]]] = {
     },
     ("synthetic", "teacher"): {
         "dim": (int, 16), "teacher_hidden": (int, 16), "hidden": (list, [64]), "noise": (float, 0.05),
-        "n_train": (int, 4096), "n_valid": (int, 1024),
+        "condition": (float, 1.0), "rotate": (bool, False), "n_train": (int, 4096), "n_valid": (int, 1024),
     },
 }
 
@@ -62,7 +62,8 @@ _POSITIVE = {"steps", "batch_size", "context", "d_model", "n_layers", "n_heads",
 
 
 def _type_name(t: type) -> str:
-    return {int: "integer", float: "number", str: "string", bool: "boolean", list: "list of integers"}[t]
+    return {int: "an integer", float: "a number", str: "a string", bool: "a boolean",
+            list: "a list of positive integers"}[t]
 
 
 def _check_value(where: str, key: str, t: type, v: Any) -> Any:
@@ -72,7 +73,7 @@ def _check_value(where: str, key: str, t: type, v: Any) -> Any:
           isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in v)
           if t is list else isinstance(v, t))
     if not ok:
-        raise ValueError(f"{where}: field {key!r} must be a {_type_name(t)}, got {v!r}")
+        raise ValueError(f"{where}: field {key!r} must be {_type_name(t)}, got {v!r}")
     if key in _POSITIVE and v <= 0:
         raise ValueError(f"{where}: field {key!r} must be > 0, got {v!r}")
     return float(v) if t is float else list(v) if t is list else v
@@ -110,6 +111,10 @@ def resolve(name: str, entry: dict[str, Any], source: str = "tasks.toml") -> dic
                          f"got {out['lr_schedule']!r}")
     if not 0.0 <= out["warmup"] < 1.0:
         raise ValueError(f"{where}: field 'warmup' must be a fraction in [0, 1), got {out['warmup']!r}")
+    if out.get("condition", 1.0) < 1.0:
+        raise ValueError(f"{where}: field 'condition' must be >= 1, got {out['condition']!r}")
+    if out.get("noise", 0.0) < 0.0:
+        raise ValueError(f"{where}: field 'noise' must be >= 0, got {out['noise']!r}")
     if "d_model" in out and out["d_model"] % out["n_heads"]:
         raise ValueError(f"{where}: d_model ({out['d_model']}) must be divisible by n_heads ({out['n_heads']})")
     if out.get("patch") is not None and 8 % out["patch"]:
@@ -123,7 +128,9 @@ def read_toml(path: str) -> dict[str, Any]:
             return tomllib.load(f)
     except FileNotFoundError:
         raise ValueError(f"config file not found: {path}") from None
-    except tomllib.TOMLDecodeError as e:
+    except OSError as e:  # a directory, no permission, ...
+        raise ValueError(f"cannot read config file {path}: {e.strerror or e}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ValueError(f"{os.path.basename(path)}: invalid TOML: {e}") from None
 
 
@@ -136,7 +143,12 @@ def load_task_configs(path: str = TASKS_TOML) -> tuple[dict[str, dict[str, Any]]
     if extra:
         raise ValueError(f"{src}: unknown top-level table {extra[0]!r} (expected 'tasks' and 'corpora')")
     corpora = raw.get("corpora", {})
+    for key in ("tasks", "corpora"):
+        if not isinstance(raw.get(key, {}), dict):
+            raise ValueError(f"{src}: {key!r} must be a table of tables")
     for cname, c in corpora.items():
+        if not isinstance(c, dict):
+            raise ValueError(f"{src}: corpus {cname!r} must be a table")
         bad = sorted(set(c) - {"file", "sha256", "source", "licence"})
         if bad or "file" not in c or "sha256" not in c:
             raise ValueError(f"{src}: corpus {cname!r} needs string fields 'file' and 'sha256' "

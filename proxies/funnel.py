@@ -1,0 +1,96 @@
+"""Evaluation funnels (``configs/funnels.toml``): stages A -> B -> C, a meta-validation stage, and
+held-out seeds for re-scoring winners."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any
+
+from .config import CONFIG_DIR, TASKS_TOML, load_task_configs, read_toml
+
+FUNNELS_TOML = os.path.join(CONFIG_DIR, "funnels.toml")
+STAGE_NAMES = ("A", "B", "C")
+_STAGE_FIELDS = {"task", "seeds", "promote_top"}
+_FUNNEL_FIELDS = {"description", "heldout_seeds", *STAGE_NAMES, "meta"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Stage:
+    """One funnel stage: train ``task`` on each of ``seeds``; the best ``promote_top`` fraction
+    (0 < promote_top <= 1) of programs goes on to the next stage (ignored for the last stage/meta)."""
+    name: str
+    task: str
+    seeds: tuple[int, ...]
+    promote_top: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Funnel:
+    """Stages A, B, C (in order), a meta-validation stage, and seeds held out from search."""
+    name: str
+    stages: tuple[Stage, ...]
+    meta: Stage
+    heldout_seeds: tuple[int, ...]
+    description: str = ""
+
+
+def _seeds(where: str, key: str, v: Any) -> tuple[int, ...]:
+    if not (isinstance(v, list) and v and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in v)):
+        raise ValueError(f"{where}: field {key!r} must be a non-empty list of non-negative integers, got {v!r}")
+    if len(set(v)) != len(v):
+        raise ValueError(f"{where}: field {key!r} has repeated seeds: {v!r}")
+    return tuple(v)
+
+
+def _stage(src: str, fname: str, sname: str, raw: Any, tasks: dict) -> Stage:
+    where = f"{src}: funnel {fname!r} stage {sname!r}"
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: expected a table")
+    bad = sorted(set(raw) - _STAGE_FIELDS)
+    if bad:
+        raise ValueError(f"{where}: unknown field {bad[0]!r} (allowed: {', '.join(sorted(_STAGE_FIELDS))})")
+    missing = sorted(_STAGE_FIELDS - set(raw))
+    if missing:
+        raise ValueError(f"{where}: missing required field {missing[0]!r}")
+    if raw["task"] not in tasks:
+        raise ValueError(f"{where}: unknown task {raw['task']!r} (known: {', '.join(tasks)})")
+    p = raw["promote_top"]
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 < p <= 1.0:
+        raise ValueError(f"{where}: field 'promote_top' must be a fraction in (0, 1], got {p!r}")
+    return Stage(name=sname, task=raw["task"], seeds=_seeds(where, "seeds", raw["seeds"]), promote_top=float(p))
+
+
+def funnel_names(path: str = FUNNELS_TOML) -> list[str]:
+    return list(read_toml(path))
+
+
+def load_funnel(name: str = "default", path: str = FUNNELS_TOML, tasks_path: str = TASKS_TOML) -> Funnel:
+    """Load and validate funnel ``name``. Raises ``ValueError`` with a one-line message on any error.
+
+    >>> f = load_funnel("test")
+    >>> [s.name for s in f.stages], f.meta.name
+    (['A', 'B', 'C'], 'meta')
+    """
+    src = os.path.basename(path)
+    raw_all = read_toml(path)
+    if name not in raw_all:
+        raise ValueError(f"unknown funnel {name!r} (known: {', '.join(raw_all)})")
+    raw = raw_all[name]
+    where = f"{src}: funnel {name!r}"
+    bad = sorted(set(raw) - _FUNNEL_FIELDS)
+    if bad:
+        raise ValueError(f"{where}: unknown field {bad[0]!r} (allowed: {', '.join(sorted(_FUNNEL_FIELDS))})")
+    missing = [k for k in (*STAGE_NAMES, "meta", "heldout_seeds") if k not in raw]
+    if missing:
+        raise ValueError(f"{where}: missing required field {missing[0]!r}")
+    tasks, _ = load_task_configs(tasks_path)
+    stages = tuple(_stage(src, name, s, raw[s], tasks) for s in STAGE_NAMES)
+    meta = _stage(src, name, "meta", raw["meta"], tasks)
+    held = _seeds(where, "heldout_seeds", raw["heldout_seeds"])
+    used = {s for st in (*stages, meta) for s in st.seeds}
+    if used & set(held):
+        raise ValueError(f"{where}: heldout_seeds overlap the stage seeds: {sorted(used & set(held))}")
+    desc = raw.get("description", "")
+    if not isinstance(desc, str):
+        raise ValueError(f"{where}: field 'description' must be a string")
+    return Funnel(name=name, stages=stages, meta=meta, heldout_seeds=held, description=desc)
