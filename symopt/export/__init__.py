@@ -1,0 +1,104 @@
+"""Export a program as an optax module, a torch module, its canonical text and its provenance.
+
+``export_program(program, "lion", "discovered/", provenance)`` writes into ``out_dir``:
+
+- ``lion_optax.py``   ``scale_by_lion`` + ``lion(learning_rate, b1, b2, weight_decay, mask=None)``
+- ``lion_torch.py``   ``Lion(params, lr, betas, weight_decay)`` (torch imported lazily)
+- ``lion.program``    the exact canonical program that was exported
+- ``lion.provenance.json``
+- ``__init__.py`` and ``torch.py``: the package index over every export in ``out_dir``, so that
+  ``from discovered import lion`` and ``from discovered.torch import Lion`` work.
+
+Code comes from the validated IR only (see :mod:`symopt.export.leaf`).  Files are
+written to temporary names and renamed, so a failed export never damages an old one.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from pathlib import Path
+
+from search_space.printer import format_program
+from search_space.program import Program
+from symopt.errors import UserError
+from symopt.export.leaf import leaf_of
+from symopt.export.optax_codegen import class_name, optax_module
+from symopt.export.provenance import provenance, write
+from symopt.export.torch_codegen import torch_module
+
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+RESERVED = {"jax", "jnp", "optax", "torch", "math", "np", "numpy", "typing", "any", "namedtuple", "eps"}
+
+__all__ = ["export_program", "provenance"]
+
+
+def check_name(name: str) -> str:
+    if not NAME.match(name or "") or keyword.iskeyword(name) or name in RESERVED or name.endswith(("_optax", "_torch")):
+        raise UserError(f"export name {name!r} must be a lowercase identifier (a-z, 0-9, _; not {sorted(RESERVED)})")
+    return name
+
+
+def _atomic(path: Path, text: str) -> Path:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def _index(out: Path) -> list[Path]:
+    names = sorted(p.name[: -len("_optax.py")] for p in out.glob("*_optax.py") if NAME.match(p.name[: -len("_optax.py")]))
+    init = ['"""Optimizers exported by symopt (generated; see the *.provenance.json files)."""', ""]
+    init += [f"from .{n}_optax import {n}, scale_by_{n}" for n in names]
+    init += ["", f"__all__ = {[x for n in names for x in (n, f'scale_by_{n}')]!r}", ""]
+    classes = {class_name(n): n for n in names}
+    torch_index = [
+        '"""torch optimizers exported by symopt (generated); torch is imported on first use."""',
+        "",
+        "import importlib",
+        "",
+        f"_MODULES = {classes!r}",
+        "",
+        "",
+        "def __getattr__(attr):",
+        "    if attr in _MODULES:",
+        "        return getattr(importlib.import_module(f\"{__package__}.{_MODULES[attr]}_torch\"), attr)",
+        "    raise AttributeError(f\"module {__name__!r} has no attribute {attr!r}\")",
+        "",
+    ]
+    return [_atomic(out / "__init__.py", "\n".join(init)), _atomic(out / "torch.py", "\n".join(torch_index))]
+
+
+def export_program(program: Program, name: str, out_dir, provenance: dict | None = None,
+                   recognition=None) -> list[Path]:
+    """Write the optax and torch modules, the program and its provenance; return the paths written."""
+    from symopt.recognise import recognise
+
+    check_name(name)
+    rec = recognition or recognise(program)
+    leaf = leaf_of(rec)
+    lr = float(rec.constants.get("lr_scale", 1.0))
+    wd = float(rec.constants.get("weight_decay", 0.0))
+    text = format_program(rec.program)
+    prov = dict(provenance or {})
+    command = prov.get("command") or f"symopt export {name}.program --name {name} --out <dir>"
+    kw = dict(learning_rate=lr, weight_decay=wd, family=rec.family, program_text=text, command=command)
+    optax_src = optax_module(name, leaf, **kw)
+    torch_src = torch_module(name, leaf, **kw)
+    for src in (optax_src, torch_src):
+        compile(src, f"<{name} export>", "exec")  # syntax check only; never executed here
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{out}: cannot create the export folder ({exc.strerror})") from None
+    prov.setdefault("source", "derivation")
+    prov.update(family=rec.family, constants=rec.constants, program=text, command=command,
+                learning_rate=f"learning_rate = lr input x lr_scale; default {lr!r} (the found lr_scale)")
+    paths = [
+        _atomic(out / f"{name}_optax.py", optax_src),
+        _atomic(out / f"{name}_torch.py", torch_src),
+        _atomic(out / f"{name}.program", text),
+        write(out / f"{name}.provenance.json", prov),
+    ]
+    return paths + _index(out)

@@ -1,0 +1,34 @@
+"""The provenance record written beside an export (``<name>.provenance.json``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+SOURCES = ("search", "derivation")
+KEYS = ("source", "command", "input", "run", "seed", "lineage", "stage_fitness", "derivation")
+
+
+def provenance(source: str, command: str, *, input: str | None = None, run: str | None = None,
+               seed=None, lineage=(), stage_fitness=None, derivation=()) -> dict:
+    if source not in SOURCES:
+        raise ValueError(f"provenance source must be one of {SOURCES}, got {source!r}")
+    return {"source": source, "command": command, "input": input, "run": run, "seed": seed,
+            "lineage": list(lineage), "stage_fitness": dict(stage_fitness or {}), "derivation": list(derivation)}
+
+
+def command_line(argv=None) -> str:
+    """The command that is running, as a user would type it."""
+    import shlex
+
+    argv = list(sys.argv if argv is None else argv)
+    prog = Path(argv[0]).name if argv else "symopt"
+    if prog in ("__main__.py", "cli.py"):
+        prog = "symopt"
+    return " ".join([prog] + [shlex.quote(a) for a in argv[1:]])
+
+
+def write(path: Path, record: dict) -> Path:
+    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,68 @@
+"""Simplify an optimizer program, logging every step (exact rewrites, then measured ones).
+
+>>> from search_space.seeds import load_seed
+>>> d = simplify(load_seed("program2"))
+>>> [s.rule for s in d.steps][:2]
+['dead_code', 'square']
+"""
+
+from __future__ import annotations
+
+from search_space.program import Program
+from symopt.simplify.canonical import canonical_names
+from symopt.simplify.dead import remove_dead
+from symopt.simplify.derivation import Derivation, Log, Step
+from symopt.simplify.graph import Graph
+from symopt.simplify.rules import RULES
+
+MAX_STEPS = 500
+
+__all__ = ["Derivation", "Step", "simplify", "simplify_exact"]
+
+
+def exact_pass(log: Log) -> None:
+    """Apply dead-code removal and the exact rules to a fixpoint, recording each step in ``log``."""
+    for _ in range(MAX_STEPS):
+        dead = remove_dead(log.program)
+        if dead is not None:
+            log.record("dead_code", "exact", dead[0], dead[1])
+            continue
+        graph = Graph(log.program)
+        for rule in RULES:
+            got = rule(graph)
+            if got is not None:
+                why, new = got
+                before = log.program
+                log.record(rule.rule_name, "exact", new.to_program(), why)
+                if log.program is not before:
+                    break
+        else:
+            break
+    renamed = canonical_names(log.program)
+    log.record("canonical_names", "exact", renamed,
+               "names only: live states first, the update's chain is 'update', other values t1, t2, ...")
+
+
+def simplify_exact(program: Program) -> Derivation:
+    log = Log(program)
+    exact_pass(log)
+    return log.derivation()
+
+
+def simplify(program: Program, *, measure: bool = False, evaluator=None, **measure_options) -> Derivation:
+    """Simplify ``program`` exactly; with ``measure=True`` also prune and round by measurement.
+
+    Measured steps need an evaluator (``symopt.evaluation.make_evaluator(...)``); one for the
+    default funnel is made when none is given.  See :mod:`symopt.simplify.measured`.
+    """
+    log = Log(program)
+    exact_pass(log)
+    if measure:
+        from symopt.simplify.measured import measured_pass
+
+        if evaluator is None:
+            from symopt.evaluation import make_evaluator
+
+            evaluator = make_evaluator("default")
+        measured_pass(log, evaluator, exact_pass, **measure_options)
+    return log.derivation()

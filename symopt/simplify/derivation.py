@@ -1,0 +1,61 @@
+"""The derivation log: every simplification step, with its rule, kind and reason."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from search_space.printer import format_program
+from search_space.program import Program
+
+KINDS = ("exact", "measured")
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    rule: str
+    kind: str            # "exact" | "measured"
+    before: Program
+    after: Program
+    why: str
+
+    def to_json(self) -> dict:
+        return {"rule": self.rule, "kind": self.kind, "before": format_program(self.before),
+                "after": format_program(self.after), "why": self.why}
+
+
+@dataclasses.dataclass(frozen=True)
+class Derivation:
+    """The simplified ``program`` and the ``steps`` that led to it from ``source``."""
+
+    source: Program
+    program: Program
+    steps: tuple[Step, ...] = ()
+
+    def to_json(self) -> list[dict]:
+        return [s.to_json() for s in self.steps]
+
+    def text(self) -> str:
+        """The derivation step by step, for people."""
+        lines = []
+        for i, s in enumerate(self.steps, 1):
+            lines.append(f"step {i}: {s.rule} ({s.kind}): {s.why}")
+        return "\n".join(lines)
+
+
+class Log:
+    """Collects steps while a program is rewritten."""
+
+    def __init__(self, program: Program):
+        self.source = program
+        self.program = program
+        self.steps: list[Step] = []
+
+    def record(self, rule: str, kind: str, after: Program, why: str) -> None:
+        assert kind in KINDS
+        if format_program(after) == format_program(self.program):
+            return
+        self.steps.append(Step(rule, kind, self.program, after, why))
+        self.program = after
+
+    def derivation(self) -> Derivation:
+        return Derivation(self.source, self.program, tuple(self.steps))

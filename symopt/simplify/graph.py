@@ -1,0 +1,145 @@
+"""A program as a value graph (one optimizer step), for rewriting.
+
+Each statement becomes a node ``Node(op, args, name, order)``; an argument is
+a node id (``int``) or a constant (``float``).  Inputs are nodes with
+``op=None``.  ``outputs`` holds the node of each returned value.  Rewrites
+redirect uses from one node to another, so copies never need a statement
+(copy propagation is part of every rewrite).  :meth:`Graph.to_program`
+schedules the statements back, in ``order``, renaming a target only when
+writing it would clobber a value that is still needed.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+from search_space.ops import OPS
+from search_space.program import Program, Statement
+
+SCALAR, TENSOR = "scalar", "tensor"
+
+
+@dataclasses.dataclass
+class Node:
+    op: str | None          # None for an input
+    args: tuple             # node ids (int) and constants (float)
+    name: str               # preferred variable name
+    order: float            # position among the statements
+
+
+class Graph:
+    def __init__(self, program: Program):
+        self.states = program.states
+        self.nodes: dict[int, Node] = {}
+        self.inputs: dict[str, int] = {}
+        env = {}
+        for name in program.inputs:
+            env[name] = self.inputs[name] = self._new(Node(None, (), name, -1.0))
+        for i, st in enumerate(program.statements):
+            args = tuple(env[a] if isinstance(a, str) else float(a) for a in st.args)
+            env[st.target] = self._new(Node(st.op, args, st.target, float(i)))
+        self.outputs = [env[r] for r in program.returns]
+
+    def _new(self, node: Node) -> int:
+        nid = len(self.nodes) and max(self.nodes) + 1
+        self.nodes[nid] = node
+        return nid
+
+    def copy(self) -> "Graph":
+        return copy.deepcopy(self)
+
+    # -- queries -------------------------------------------------------------
+    def statements(self) -> list[int]:
+        return sorted((i for i, n in self.nodes.items() if n.op is not None), key=lambda i: (self.nodes[i].order, i))
+
+    def users(self, nid: int) -> list[int]:
+        return [i for i, n in self.nodes.items() if nid in _ids(n.args)]
+
+    def types(self) -> dict[int, str]:
+        out = {}
+        for name, nid in self.inputs.items():
+            out[nid] = SCALAR if name == "lr" else TENSOR
+        pending = self.statements()
+        while pending:  # statements may be out of topological order after rewrites
+            rest = []
+            for i in pending:
+                n = self.nodes[i]
+                if any(a not in out for a in _ids(n.args)):
+                    rest.append(i)
+                    continue
+                kind = OPS[n.op].kind
+                if kind in ("constant", "reduce"):
+                    out[i] = SCALAR
+                elif kind in ("leaf_reduce", "tree_scale"):
+                    out[i] = TENSOR
+                else:
+                    out[i] = TENSOR if any(out[a] == TENSOR for a in _ids(n.args)) else SCALAR
+            if len(rest) == len(pending):
+                raise AssertionError("cycle in value graph")
+            pending = rest
+        return out
+
+    # -- edits ---------------------------------------------------------------
+    def add(self, op: str, args: tuple, name: str, order: float) -> int:
+        return self._new(Node(op, tuple(args), name, order))
+
+    def replace(self, old: int, new) -> None:
+        """Redirect every use of node ``old`` (and outputs) to ``new`` (a node id or a constant); drop ``old``."""
+        for n in self.nodes.values():
+            n.args = tuple(new if (isinstance(a, int) and a == old) else a for a in n.args)
+        self.outputs = [new if o == old else o for o in self.outputs]
+        del self.nodes[old]
+
+    # -- back to a program -----------------------------------------------------
+    def to_program(self, names: dict[int, str] | None = None) -> Program:
+        """Schedule the statements (stable by ``order``), renaming only to avoid clobbering."""
+        names = names or {}
+        pending = self.statements()
+        uses: dict[int, int] = {}
+        for i in pending:
+            for a in _ids(self.nodes[i].args):
+                uses[a] = uses.get(a, 0) + 1
+        outputs = set(self.outputs)
+        holder: dict[str, int] = {}
+        where: dict[int, str] = {}
+        taken = set(self.inputs) | {self.nodes[i].name for i in pending} | set(names.values())
+        for name, nid in self.inputs.items():
+            holder[name], where[nid] = nid, name
+        done = set(self.inputs.values())
+        stmts = []
+
+        def clobbers(i: int, name: str) -> bool:
+            h = holder.get(name)
+            if h is None or h == i:
+                return False
+            own = sum(1 for a in _ids(self.nodes[i].args) if a == h)
+            return h in outputs or uses.get(h, 0) - own > 0
+
+        while pending:
+            ready = [i for i in pending if all(a in done for a in _ids(self.nodes[i].args))]
+            want = {i: names.get(i, self.nodes[i].name) for i in ready}
+            # keep the order; only a returned value waits for the slot its name holds
+            pick = next((i for i in ready if i not in outputs or not clobbers(i, want[i])), ready[0])
+            name = want[pick]
+            if clobbers(pick, name):
+                k = 1
+                while f"{name}_{k}" in taken:
+                    k += 1
+                name = f"{name}_{k}"
+                taken.add(name)
+            n = self.nodes[pick]
+            stmts.append(Statement(name, n.op, tuple(where[a] if isinstance(a, int) else a for a in n.args)))
+            for a in _ids(n.args):
+                uses[a] -= 1
+            old = holder.get(name)
+            if old is not None and where.get(old) == name:
+                del where[old]
+            holder[name], where[pick] = pick, name
+            done.add(pick)
+            pending.remove(pick)
+        return Program(tuple(stmts), tuple(where[o] for o in self.outputs), self.states)
+
+
+def _ids(args) -> list[int]:
+    return [a for a in args if isinstance(a, int) and not isinstance(a, bool)]

@@ -1,0 +1,140 @@
+"""Measured simplification: ablation of wrappers and rounding of constants, judged on the proxies.
+
+A candidate change is *kept* when the program does not get worse beyond seed
+noise, by a paired comparison over ``seeds`` on one funnel ``stage``: with
+``d_s = loss_candidate(s) / loss_current(s) - 1`` per seed (same data, same
+initialisation), keep when every loss is finite and
+
+    mean(d) <= max(REL_TOL, 2 * std(d) / sqrt(n))        (REL_TOL = 0.5 %)
+
+i.e. within two standard errors of the paired difference, or within half a
+percent.  Among the changes that pass, the best (lowest mean d) is applied,
+the exact pass runs again, and the search repeats until nothing passes.
+
+Changes tried:
+- unwrapping: ``x = f(y)`` -> uses of x read y, for unary elementwise f
+  (``arcsin``, ``tanh``, ...) and for the bounds ``clip(y, c)`` and
+  ``clip_by_global_norm(y, c)``.  Arithmetic (+ - * /, interp) is structure
+  and is left to the exact rules, so weight decay and the lr scale stay.
+- rounding: each constant to 1, 2 or 3 significant digits (0.899 -> 0.9),
+  shortest first; the shortest rounding that passes is kept.
+Every measured step is labelled ``measured`` with its figures in ``why``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from search_space.analysis import analyze
+from search_space.ops import OPS
+from search_space.printer import format_statement
+from search_space.program import Program
+from symopt.simplify.graph import Graph
+
+REL_TOL = 0.005
+SEEDS = (0, 1, 2, 3)
+STAGE = "A"
+UNWRAP = ("clip", "clip_by_global_norm")
+
+
+def unwrap_candidates(program: Program) -> list[tuple[str, Program]]:
+    out = []
+    g = Graph(program)
+    types = g.types()
+    for nid in g.statements():
+        n = g.nodes[nid]
+        op = OPS[n.op]
+        if not ((op.kind == "elementwise" and op.arity == 1) or n.op in UNWRAP):
+            continue
+        x = n.args[0]
+        if not isinstance(x, int) or types[x] != types[nid]:
+            continue
+        h = g.copy()
+        desc = f"{n.name} = {n.op}(...)"
+        h.replace(nid, x)
+        try:
+            p = h.to_program()
+        except Exception:  # noqa: BLE001 - an invalid candidate is simply not tried
+            continue
+        if analyze(p).valid:
+            out.append((f"remove {n.op}: {desc} reads its argument directly", p))
+    return out
+
+
+def _roundings(value: float) -> list[float]:
+    """Shorter values, shortest first: the distance to the nearest integer is rounded to 1, 2, 3
+    significant digits (0.899 -> 0.9, 0.996991 -> 0.997), never to 0 (that would change structure:
+    interp(x, y, 1.0) is y)."""
+    base = float(round(value))
+    d = value - base
+    out = []
+    for digits in (1, 2, 3):
+        rd = float(f"{d:.{digits}g}")
+        r = float(f"{base + rd:.12g}")
+        if rd != 0.0 and r != value and r not in out:
+            out.append(r)
+    return out
+
+
+def paired(base: list[float], cand: list[float]) -> tuple[bool, float, float]:
+    """(keep, mean relative difference, threshold) of a paired comparison."""
+    b, c = np.asarray(base, float), np.asarray(cand, float)
+    if not (np.all(np.isfinite(c)) and np.all(b > 0)):
+        return False, math.inf, 0.0
+    if not np.all(np.isfinite(b)):
+        return True, -math.inf, 0.0
+    d = c / b - 1.0
+    thr = max(REL_TOL, 2.0 * float(np.std(d, ddof=1)) / math.sqrt(len(d)) if len(d) > 1 else REL_TOL)
+    return bool(np.mean(d) <= thr), float(np.mean(d)), thr
+
+
+def _round_more(program: Program, tried: set) -> list[tuple[str, Program]]:
+    """Rounding candidates, skipping roundings already rejected (then the next longer one is tried)."""
+    out = []
+    for i, st in enumerate(program.statements):
+        for j, a in enumerate(st.args):
+            if not isinstance(a, float):
+                continue
+            for r in _roundings(a):
+                if (a, r) in tried:
+                    continue
+                args = list(st.args)
+                args[j] = r
+                stmts = list(program.statements)
+                stmts[i] = st.replace(args=tuple(args))
+                out.append(((a, r), f"round {a!r} -> {r!r} in {format_statement(st)}",
+                            program.with_statements(stmts)))
+                break
+    return out
+
+
+def measured_pass(log, evaluator, exact_pass, *, stage: str = STAGE, seeds=SEEDS, max_rounds: int = 50) -> None:
+    """Unwrap, then round, keeping only changes that pass :func:`paired`; exact pass after each."""
+    seeds = tuple(seeds)
+    where = f"stage {stage} of funnel {getattr(evaluator.funnel, 'name', '?')}, seeds {list(seeds)}"
+    for kind in ("unwrap", "round"):
+        rejected: set = set()
+        for _ in range(max_rounds):
+            if kind == "unwrap":
+                cands = [(None, d, p) for d, p in unwrap_candidates(log.program)]
+            else:
+                cands = [c for c in _round_more(log.program, rejected)]
+            if not cands:
+                break
+            losses = evaluator.evaluate_losses([log.program] + [p for _, _, p in cands], stage, seeds=seeds)
+            base = losses[0]
+            results = [(paired(base, l), c) for l, c in zip(losses[1:], cands)]
+            ok = [r for r in results if r[0][0]]
+            if kind == "round":
+                rejected |= {c[0] for r, c in results if not r[0]}
+            if not ok:
+                if kind == "round" and any(_round_more(log.program, rejected)):
+                    continue
+                break
+            (keep, mean, thr), (_, desc, prog) = min(ok, key=lambda r: r[0][1])
+            why = (f"{desc}; measured on {where}: loss changes by {mean:+.3%} on average "
+                   f"(paired over seeds; kept because <= {thr:.3%}, the noise threshold)")
+            log.record("measured_" + kind, "measured", prog, why)
+            exact_pass(log)

@@ -1,0 +1,49 @@
+"""Measured simplification on the "test" funnel: Program 2 becomes Lion with no manual step."""
+
+from __future__ import annotations
+
+import pytest
+
+from search_space.seeds import load_seed
+from symopt.recognise import recognise
+from symopt.simplify import simplify
+from symopt.simplify.measured import _roundings, paired
+
+
+@pytest.fixture(scope="module")
+def derivation():
+    from symopt.evaluation import make_evaluator
+
+    return simplify(load_seed("program2"), measure=True, evaluator=make_evaluator("test"))
+
+
+def test_program2_becomes_lion(derivation):
+    r = recognise(derivation.program)
+    assert r.family == "lion"
+    assert r.constants["b1"] == pytest.approx(0.9, abs=0.002)
+    assert r.constants["b2"] == pytest.approx(0.997, abs=0.0005)
+    assert r.constants["weight_decay"] > 0 and r.constants["lr_scale"] == pytest.approx(0.0002)
+    ops = [s.op for s in derivation.program.statements]
+    assert "clip" not in ops and "arcsin" not in ops
+
+
+def test_measured_steps_are_labelled(derivation):
+    kinds = {s.rule: s.kind for s in derivation.steps}
+    assert kinds["measured_unwrap"] == "measured" and kinds["measured_round"] == "measured"
+    assert kinds["interp_composition"] == "exact"
+    for s in derivation.steps:
+        assert s.kind == ("measured" if s.rule.startswith("measured_") else "exact")
+        if s.kind == "measured":
+            assert "paired" in s.why and "seeds" in s.why
+
+
+def test_rounding_keeps_structure():
+    assert _roundings(0.899) == [0.9]
+    assert _roundings(0.996991)[0] == 0.997        # never 1.0: interp(x, y, 1) would drop the momentum
+    assert _roundings(0.0002) == []
+
+
+def test_paired_rule():
+    assert paired([1.0, 1.0, 1.0], [1.001, 0.999, 1.0])[0]
+    assert not paired([1.0, 1.0, 1.0], [1.2, 1.1, 1.15])[0]
+    assert not paired([1.0, 1.0], [float("inf"), 1.0])[0]
