@@ -15,6 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from search_space.analysis import analyze
+    from search_space.errors import ProgramError
     from search_space.seeds import load_seed
     from symopt.export import check_name, export_program
     from symopt.export.provenance import command_line, provenance
@@ -22,6 +24,9 @@ def run(args: argparse.Namespace) -> int:
 
     check_name(args.name)
     program = load_seed(args.program)
+    reason = analyze(program).reason
+    if reason is not None:   # name the file: the exporter itself only sees the program
+        raise ProgramError(f"cannot export an invalid program: {reason}", file=args.program)
     d = simplify_exact(program)
     prov = provenance(args.source, command_line(), input=args.program, run=args.run, derivation=d.to_json())
     for p in export_program(d.program, args.name, args.out, prov):

@@ -15,6 +15,8 @@ written to temporary names and renamed, so a failed export never damages an old 
 
 from __future__ import annotations
 
+import ast
+
 import keyword
 import re
 from pathlib import Path
@@ -86,7 +88,7 @@ def export_program(program: Program, name: str, out_dir, provenance: dict | None
     optax_src = optax_module(name, leaf, **kw)
     torch_src = torch_module(name, leaf, **kw)
     for src in (optax_src, torch_src):
-        compile(src, f"<{name} export>", "exec")  # syntax check only; never executed here
+        ast.parse(src, filename=f"<{name} export>")  # syntax check only; never executed here
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,187 @@
+"""``symopt bench evaluator``: evaluator cost against a hand-written optax loop, throughput, cache, seeds.
+
+Figures (measured side by side in one run):
+
+* ``overhead_vs_optax``: seconds per (program x seed) training run of the batched evaluator on
+  stage A, divided by the same for ``proxies.make_optax_trainer(task, adamw)`` (same task, steps, seeds);
+* ``candidates_per_s`` / ``real_evals_per_s``: a small evolution from AdamW (tournament 2 over the
+  last 32 evaluated, Mutator of the "hero" space), candidates deduplicated by the functional cache;
+  every candidate counts, real evaluations are the cache misses trained on stage A;
+* ``compiles_after_warmup``: compilations while evaluating 100 new programs after warm-up;
+* ``cache_hit_rate``; ``seed_table``: fitness of the seed programs on every stage (mean, std over seeds).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Callable
+
+SEEDS = ("adamw", "lion", "signum", "sgd_momentum", "signsgd")
+
+
+def _mutants(n: int, rng):
+    from search_space.mutation import Mutator
+    from search_space.seeds import load_seed
+    from search_space.spaces import load_space
+
+    mutator, out, p = Mutator(load_space("hero")), [], load_seed("adamw")
+    while len(out) < n:
+        p, _ = mutator.mutate(p if rng.random() < 0.7 else load_seed("adamw"), rng)
+        out.append(p)
+    return out
+
+
+def _overhead(ev, stage: str, n_programs: int) -> dict:
+    import jax.numpy as jnp
+    import numpy as np
+    import optax
+    import proxies
+
+    st = ev.stage(stage)
+    task = ev.task(st.task)
+    programs = _mutants(n_programs, np.random.default_rng(1))
+    ev.evaluate(programs[:1], stage)                               # warm-up (compile)
+    t0 = time.perf_counter()
+    ev.evaluate(programs, stage)
+    t_ev = (time.perf_counter() - t0) / (len(programs) * len(st.seeds))
+    trainer = proxies.make_optax_trainer(task, optax.adamw(1e-3, weight_decay=10.0))
+    trainer(0).block_until_ready()
+    t0 = time.perf_counter()
+    reps = max(3, n_programs // 4)
+    for _ in range(reps):
+        for s in st.seeds:
+            trainer(jnp.int32(s)).block_until_ready()
+    t_opt = (time.perf_counter() - t0) / (reps * len(st.seeds))
+    return {"evaluator_s_per_run": t_ev, "optax_s_per_run": t_opt, "overhead_vs_optax": t_ev / t_opt}
+
+
+def _compiles_after_warmup(ev, quick: bool) -> tuple[int, int]:
+    """Compilations of the interpreter of stage A's task (shortened to a few steps in the full run:
+    the compiled code's signature does not depend on the step count) for 100 new programs."""
+    import numpy as np
+
+    from search_space.seeds import load_seed
+    from symopt.evaluation.compiled import Interpreted
+    from symopt.evaluation.encoding import encode
+
+    import proxies
+
+    seeds = ev.stage("A").seeds
+    task = ev.task(ev.stage("A").task) if quick else proxies.get_task(ev.stage("A").task, steps=5)
+    interp = ev.interpreter(task) if quick else Interpreted(task)
+    interp.losses([encode(load_seed("adamw"))], seeds)
+    before = interp.compiles()
+    for p in _mutants(100, np.random.default_rng(2)):
+        interp.losses([encode(p)], seeds)
+    return interp.compiles() - before, task.steps
+
+
+def _throughput(ev, stage: str, seconds: float, batch: int) -> dict:
+    import numpy as np
+
+    from search_space.mutation import Mutator
+    from search_space.seeds import load_seed
+    from search_space.spaces import load_space
+    from symopt.cache import FunctionalCache
+
+    rng = np.random.default_rng(0)
+    mutator, cache = Mutator(load_space("hero")), FunctionalCache()
+    adamw = load_seed("adamw")
+    pool = [(ev.evaluate([adamw], stage)[0], adamw)]
+    candidates = real = 0
+    t_eval = 0.0
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        todo, keys = [], []
+        while len(todo) < batch:
+            a, b = pool[int(rng.integers(len(pool)))], pool[int(rng.integers(len(pool)))]
+            parent = min(a, b, key=lambda x: x[0])[1]
+            child, _ = mutator.mutate(parent, rng)
+            candidates += 1
+            k = cache.key(child)
+            if cache.get(k, stage) is None and k not in keys:
+                todo.append(child)
+                keys.append(k)
+        t0 = time.perf_counter()
+        values = ev.evaluate(todo, stage)
+        t_eval += time.perf_counter() - t0
+        real += len(todo)
+        for k, p, v in zip(keys, todo, values):
+            cache.put(k, stage, v)
+            if math.isfinite(v):
+                pool.append((v, p))
+        pool = pool[-32:]
+    elapsed = time.perf_counter() - start
+    return {"candidates_per_s": candidates / elapsed, "real_evals_per_s": real / elapsed,
+            "real_evals_per_eval_s": real / t_eval if t_eval else 0.0, "cache_hit_rate": cache.hit_rate,
+            "candidates": candidates, "real_evals": real}
+
+
+def _seed_table(ev, budget_s: float, log) -> dict:
+    from search_space.seeds import load_seed
+    from symopt.evaluation.fitness import mean_std
+
+    table, start = {}, time.perf_counter()
+    programs = [load_seed(n) for n in SEEDS]
+    last = None   # (seconds, work) of the previous stage: predicts the next one's cost
+    for st in (*ev.funnel.stages, ev.funnel.meta):
+        task = ev.task(st.task)
+        work = task.steps * len(st.seeds) * max(1, int(task.info.get("param_count", 1)))
+        predicted = 0.0 if last is None else last[0] * work / last[1]
+        if time.perf_counter() - start + predicted > budget_s:
+            table[st.name] = {"task": st.task, "skipped": f"predicted {predicted:.0f}s exceeds the time budget"}
+            if log:
+                log(f"  stage {st.name} ({st.task}): skipped (predicted {predicted:.0f}s over the budget)")
+            continue
+        t0 = time.perf_counter()
+        losses = ev.evaluate_losses(programs, st.name)
+        last = (time.perf_counter() - t0, work)
+        ref = losses[0]
+        row = {}
+        for name, l in zip(SEEDS, losses):
+            ratios = [a / b for a, b in zip(l, ref)]
+            m, s = mean_std(ratios)
+            row[name] = {"mean": m if math.isfinite(m) else None, "std": s}
+        table[st.name] = {"task": st.task, "seeds": list(st.seeds), "fitness": row}
+        if log:
+            cells = "  ".join(f"{n} {r['mean']:.3f}±{r['std']:.3f}" if r["mean"] is not None else f"{n} inf"
+                              for n, r in row.items())
+            log(f"  stage {st.name} ({st.task}): {cells}")
+    return table
+
+
+def run(quick: bool = False, log: Callable[[str], None] | None = print) -> dict:
+    from symopt.evaluation import make_evaluator
+    import numpy as np
+
+    funnel = "test" if quick else "default"
+    ev = make_evaluator(funnel, strategy="auto")
+    say = log or (lambda s: None)
+    say(f"evaluator benchmark, funnel {funnel!r} ({'quick' if quick else 'full'})")
+    t0 = time.perf_counter()
+    ov = _overhead(ev, "A", 16 if quick else 6)
+    say(f"  overhead vs optax on A: {ov['overhead_vs_optax']:.2f}x "
+        f"({ov['evaluator_s_per_run'] * 1e3:.1f} ms vs {ov['optax_s_per_run'] * 1e3:.1f} ms per run)")
+    compiles, steps = _compiles_after_warmup(ev, quick)
+    say(f"  compilations for 100 new programs after warm-up: {compiles} ({steps} steps of stage A's task)")
+    tp = _throughput(ev, "A", 8.0 if quick else 45.0, 32 if quick else 8)
+    say(f"  candidates/s {tp['candidates_per_s']:.1f}, real evals/s {tp['real_evals_per_s']:.1f}, "
+        f"cache hit rate {tp['cache_hit_rate']:.3f}")
+    if not quick:   # the goals (>= 200, >= 20 per s) are for the smallest proxy: measure it too
+        small = _throughput(make_evaluator("test"), "A", 15.0, 32)
+        tp["smallest_proxy"] = {"task": "test funnel A", **small}
+        say(f"  smallest proxy (test funnel A): candidates/s {small['candidates_per_s']:.1f}, "
+            f"real evals/s {small['real_evals_per_s']:.1f}, cache hit rate {small['cache_hit_rate']:.3f}")
+    say("  seed fitness (mean ± std over seeds, AdamW = 1):")
+    table = _seed_table(ev, 30.0 if quick else 120.0, log)
+    return {
+        "overhead_vs_optax": ov["overhead_vs_optax"],
+        "candidates_per_s": tp["candidates_per_s"],
+        "real_evals_per_s": tp["real_evals_per_s"],
+        "compiles_after_warmup": compiles,
+        "cache_hit_rate": tp["cache_hit_rate"],
+        "seed_table": table,
+        "details": {"funnel": funnel, **ov, **tp, "strategy_costs": ev.costs,
+                    "seconds": time.perf_counter() - t0},
+    }

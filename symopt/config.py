@@ -1,0 +1,117 @@
+"""The whole search experiment, configured from one schema.
+
+The defaults live in ``symopt/configs/search.toml``; a user file (``--config``)
+overrides any subset of keys, and command-line flags override both.  Unknown
+keys, wrong types and negative budgets raise a one-line :class:`UserError`
+naming the file and the key.
+
+>>> cfg = load_config()
+>>> cfg["evolution"]["population"] > cfg["evolution"]["tournament"]
+True
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tomllib
+from importlib import resources
+from typing import Any
+
+from symopt.errors import UserError
+
+DEFAULT_NAME = "search.toml"
+
+# Keys that must be >= 0 / > 0 (section, key).
+_NON_NEGATIVE = {
+    ("search", "budget"), ("search", "time"), ("evolution", "niche_limit"), ("evolution", "restart_seed_every"),
+    ("evolution", "restart_best_plateau"), ("funnel", "window"), ("funnel", "meta_every"), ("funnel", "meta_top"),
+    ("ray", "workers"), ("ray", "gpus_per_worker"), ("ray", "max_restarts"),
+}
+_POSITIVE = {
+    ("evolution", "population"), ("evolution", "tournament"), ("ray", "batch_size"), ("ray", "in_flight"),
+    ("ray", "batch_deadline"), ("run", "checkpoint_every"), ("run", "hall_of_fame"),
+}
+_CHOICES = {("funnel", "rank"): ("ratio", "stage")}
+
+
+def default_config() -> dict[str, dict[str, Any]]:
+    """The shipped defaults (a fresh nested dict)."""
+    text = (resources.files("symopt") / "configs" / DEFAULT_NAME).read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def _read(path: str) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read config ({exc.strerror or exc})") from None
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UserError(f"{path}: not a valid TOML file ({exc})") from None
+
+
+def _typed(where: str, key: str, default: Any, value: Any) -> Any:
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    else:
+        ok = isinstance(value, type(default))
+    if not ok:
+        raise UserError(f"{where}: key {key!r} must be {type(default).__name__}, got {value!r}")
+    return value
+
+
+def merge(base: dict, overrides: dict, where: str) -> dict:
+    """``base`` with ``overrides`` applied; unknown sections/keys and wrong types raise UserError."""
+    out = copy.deepcopy(base)
+    for section, table in overrides.items():
+        if section not in out:
+            raise UserError(f"{where}: unknown section {section!r} (known: {', '.join(out)})")
+        if not isinstance(table, dict):
+            raise UserError(f"{where}: {section!r} must be a table")
+        for key, value in table.items():
+            if key not in out[section]:
+                raise UserError(f"{where}: unknown key '{section}.{key}' (known: {', '.join(out[section])})")
+            out[section][key] = _typed(where, f"{section}.{key}", out[section][key], value)
+    validate(out, where)
+    return out
+
+
+def validate(cfg: dict, where: str) -> None:
+    for section, key in _NON_NEGATIVE:
+        if cfg[section][key] < 0:
+            raise UserError(f"{where}: key '{section}.{key}' must be >= 0, got {cfg[section][key]!r}")
+    for section, key in _POSITIVE:
+        if cfg[section][key] <= 0:
+            raise UserError(f"{where}: key '{section}.{key}' must be > 0, got {cfg[section][key]!r}")
+    for (section, key), allowed in _CHOICES.items():
+        if cfg[section][key] not in allowed:
+            raise UserError(f"{where}: key '{section}.{key}' must be one of {', '.join(allowed)}, "
+                            f"got {cfg[section][key]!r}")
+    if cfg["evolution"]["tournament"] > cfg["evolution"]["population"]:
+        raise UserError(f"{where}: key 'evolution.tournament' exceeds 'evolution.population'")
+
+
+def load_config(path: str | os.PathLike | None = None, overrides: dict | None = None) -> dict:
+    """Defaults, then the TOML file at ``path``, then ``overrides`` ({section: {key: value}})."""
+    cfg = default_config()
+    if path is not None:
+        cfg = merge(cfg, _read(os.fspath(path)), os.fspath(path))
+    if overrides:
+        cfg = merge(cfg, overrides, "command line")
+    validate(cfg, os.fspath(path) if path else "config")
+    return cfg
+
+
+def dumps(cfg: dict) -> str:
+    """The resolved config as TOML text (what ``config.toml`` of a run holds)."""
+    import tomli_w
+
+    return tomli_w.dumps(cfg)

@@ -1,0 +1,242 @@
+"""``make_evaluator``: fitness of optimizer programs on the stages of a proxy funnel.
+
+>>> from search_space.seeds import load_seed
+>>> ev = make_evaluator("test")
+>>> ev.evaluate([load_seed("adamw")], "A")
+[1.0]
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import Sequence
+
+import numpy as np
+
+from search_space.analysis import check
+from search_space.errors import ProgramError
+from search_space.program import Program
+from search_space.seeds import load_seed
+from symopt.errors import UserError
+from symopt.evaluation.encoding import Encoded, NotEncodable, encode, opcode_signature
+from symopt.evaluation.fitness import LR_GRID, REFERENCE, normalise, tuned
+
+log = logging.getLogger(__name__)
+
+STRATEGIES = ("auto", "interpreted", "compiled")
+AUTO_MEASURE_ABOVE_S = 1.0   # stages whose interpreted run is cheaper than this stay interpreted
+_INTERPRETERS: dict[tuple, object] = {}   # (task name, group) -> Interpreted, shared by evaluators
+DEFAULT_GROUP = 1            # programs sharing an opcode stream trained in one vmapped call
+
+
+class Evaluator:
+    """Scores programs on a funnel's stages (see the module docstring of :mod:`symopt.evaluation`)."""
+
+    def __init__(self, funnel, *, strategy: str = "auto", lr_grid: bool = False, group: int = DEFAULT_GROUP):
+        import proxies
+
+        if strategy not in STRATEGIES:
+            raise UserError(f"unknown evaluation strategy {strategy!r} (known: {', '.join(STRATEGIES)})")
+        if isinstance(funnel, str):
+            try:
+                funnel = proxies.load_funnel(funnel)
+            except ValueError as exc:
+                raise UserError(str(exc)) from None
+        self.funnel = funnel
+        self.strategy, self.lr_grid, self.group = strategy, lr_grid, group
+        self.scales = LR_GRID if lr_grid else (1.0,)
+        self._tasks: dict[str, object] = {}
+        self._interp: dict[str, object] = {}
+        self._reference: dict[tuple, float] = {}      # (task, strategy, seed, scale) -> loss
+        self._chosen: dict[str, str] = {}             # task -> strategy (auto)
+        self.costs: dict[str, dict] = {}              # task -> measured seconds (auto)
+        self.trained = 0                              # training runs (program x seed x scale)
+
+    # ------------------------------------------------------------------ stages and tasks
+    def stage(self, name: str):
+        for s in (*self.funnel.stages, self.funnel.meta):
+            if s.name == name:
+                return s
+        known = [s.name for s in self.funnel.stages] + ["meta"]
+        raise UserError(f"unknown stage {name!r} of funnel {self.funnel.name!r} (known: {', '.join(known)})")
+
+    def task(self, name: str):
+        if name not in self._tasks:
+            import proxies
+
+            self._tasks[name] = proxies.get_task(name)
+        return self._tasks[name]
+
+    def interpreter(self, task):
+        from symopt.evaluation.compiled import Interpreted
+
+        if task.name not in self._interp:
+            key = (task.name, self.group)   # tasks come from get_task(name): share compiled code
+            if key not in _INTERPRETERS:
+                _INTERPRETERS[key] = Interpreted(task, group=self.group)
+            self._interp[task.name] = _INTERPRETERS[key]
+        return self._interp[task.name]
+
+    def compiles(self) -> int:
+        """Compilations held by this evaluator's interpreters (all tasks)."""
+        return sum(i.compiles() for i in self._interp.values())
+
+    # ------------------------------------------------------------------ public API
+    def evaluate(self, programs: Sequence[Program], stage: str, seeds=None) -> list[float]:
+        """Fitness per program: mean over seeds of loss / AdamW's loss (lower is better, inf if bad)."""
+        st = self.stage(stage)
+        task = self.task(st.task)
+        seeds = tuple(int(s) for s in (st.seeds if seeds is None else seeds))
+        strategy = self.strategy_for(task, seeds)
+        ref = self.reference_losses(task, seeds, strategy)
+        return [math.inf if l is None else normalise(l, ref)
+                for l in self._losses(list(programs), task, seeds, strategy)]
+
+    def evaluate_losses(self, programs: Sequence[Program], stage: str, seeds=None) -> list[list[float]]:
+        """Raw validation losses per program and seed (at the program's best lr scale; inf if bad)."""
+        st = self.stage(stage)
+        task = self.task(st.task)
+        seeds = tuple(int(s) for s in (st.seeds if seeds is None else seeds))
+        strategy = self.strategy_for(task, seeds)
+        out = []
+        for l in self._losses(list(programs), task, seeds, strategy):
+            out.append([math.inf] * len(seeds) if l is None else [float(x) for x in tuned(l)[1]])
+        return out
+
+    def reference_losses(self, task, seeds: tuple, strategy: str) -> np.ndarray:
+        """AdamW's validation loss per seed (best lr scale by mean when ``lr_grid``), cached."""
+        missing = [s for s in seeds if any((task.name, strategy, s, c) not in self._reference for c in self.scales)]
+        if missing:
+            l = self._losses([load_seed(REFERENCE)], task, tuple(missing), strategy)[0]
+            for j, s in enumerate(missing):
+                for k, c in enumerate(self.scales):
+                    self._reference[(task.name, strategy, s, c)] = float(l[k, j])
+        table = np.array([[self._reference[(task.name, strategy, s, c)] for s in seeds] for c in self.scales])
+        return tuned(table)[1]
+
+    def train_curve(self, program: Program, stage: str, seed: int, every: int | None = None):
+        """``(steps, training losses)`` of one run (loss every ``every`` steps, default steps/100)."""
+        import jax.numpy as jnp
+
+        from symopt.evaluation.compiled import compiled_trainer
+
+        task = self.task(self.stage(stage).task)
+        every = every or max(1, task.steps // 100)
+        fn = compiled_trainer(task, program, curve_every=every)
+        _, losses = fn(jnp.asarray([seed], jnp.int32), jnp.float32(1.0))
+        losses = np.asarray(losses)[0].astype(np.float64)
+        losses[~np.isfinite(losses)] = math.inf
+        return np.arange(0, task.steps, every), losses
+
+    # ------------------------------------------------------------------ strategy
+    def strategy_for(self, task, seeds: tuple) -> str:
+        if self.strategy != "auto":
+            return self.strategy
+        if task.name not in self._chosen:
+            self._chosen[task.name] = self._measure(task, seeds)
+        return self._chosen[task.name]
+
+    def _measure(self, task, seeds: tuple) -> str:
+        """Interpreted unless compiling each program pays for itself (measured on the reference)."""
+        ref = encode(load_seed(REFERENCE))
+        interp = self.interpreter(task)
+        interp.losses([ref], seeds)                       # compile
+        t0 = time.perf_counter()
+        interp.losses([ref], seeds)
+        t_interp = time.perf_counter() - t0
+        cost = {"interpreted_run_s": t_interp}
+        choice = "interpreted"
+        if t_interp > AUTO_MEASURE_ABOVE_S:
+            import jax.numpy as jnp
+
+            from symopt.evaluation.compiled import compiled_trainer, enable_persistent_cache
+
+            enable_persistent_cache()
+            fn = compiled_trainer(task, load_seed(REFERENCE))
+            args = (jnp.asarray(seeds, jnp.int32), jnp.float32(1.0))
+            t0 = time.perf_counter()
+            fn(*args).block_until_ready()
+            t_first = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            fn(*args).block_until_ready()
+            t_run = time.perf_counter() - t0
+            cost.update(compiled_run_s=t_run, compile_s=max(0.0, t_first - t_run))
+            if t_first < t_interp:
+                choice = "compiled"
+        cost["strategy"] = choice
+        self.costs[task.name] = cost
+        return choice
+
+    # ------------------------------------------------------------------ training
+    def _losses(self, programs: list[Program], task, seeds: tuple, strategy: str) -> list:
+        """Per program: float64 [scale, seed] validation losses, or None when invalid."""
+        out: list = [None] * len(programs)
+        todo: dict[str, list[int]] = {}       # structural key -> program indices (duplicates train once)
+        first: dict[str, Program] = {}
+        for i, p in enumerate(programs):
+            try:
+                check(p)
+            except ProgramError:
+                continue
+            key = repr(p)
+            todo.setdefault(key, []).append(i)
+            first.setdefault(key, p)
+        keys = list(todo)
+        results = self._train([first[k] for k in keys], task, seeds, strategy)
+        for k, r in zip(keys, results):
+            for i in todo[k]:
+                out[i] = r
+        return out
+
+    def _train(self, programs: list[Program], task, seeds: tuple, strategy: str) -> list[np.ndarray]:
+        results: list = [None] * len(programs)
+        groups: dict[bytes, list[tuple[int, Encoded]]] = {}
+        direct = []
+        for i, p in enumerate(programs):
+            if strategy == "compiled":
+                direct.append(i)
+                continue
+            try:
+                e = encode(p)
+            except NotEncodable:
+                direct.append(i)
+                continue
+            groups.setdefault(opcode_signature(e), []).append((i, e))
+        for members in groups.values():
+            for start in range(0, len(members), self.group):
+                chunk = members[start:start + self.group]
+                table = np.full((len(chunk), len(self.scales), len(seeds)), np.inf)
+                for k, c in enumerate(self.scales):
+                    try:
+                        table[:, k, :] = self.interpreter(task).losses([e for _, e in chunk], seeds, c)
+                    except Exception as exc:  # noqa: BLE001 - a failing run scores inf, never raises
+                        log.warning("interpreted run failed (%s: %s); scoring inf", type(exc).__name__, exc)
+                for (i, _), row in zip(chunk, table):
+                    results[i] = row
+        for i in direct:
+            results[i] = self._train_compiled(programs[i], task, seeds)
+        self.trained += len(programs) * len(seeds) * len(self.scales)
+        return [np.where(np.isfinite(r), r, np.inf) for r in results]
+
+    def _train_compiled(self, program: Program, task, seeds: tuple) -> np.ndarray:
+        import jax.numpy as jnp
+
+        from symopt.evaluation.compiled import compiled_trainer, enable_persistent_cache
+
+        enable_persistent_cache()
+        table = np.full((len(self.scales), len(seeds)), np.inf)
+        try:
+            fn = compiled_trainer(task, program)
+            for k, c in enumerate(self.scales):
+                table[k] = np.asarray(fn(jnp.asarray(seeds, jnp.int32), jnp.float32(c)))
+        except Exception as exc:  # noqa: BLE001
+            log.warning("compiled run failed (%s: %s); scoring inf", type(exc).__name__, exc)
+        return table
+
+
+def make_evaluator(funnel="default", *, strategy: str = "auto", lr_grid: bool = False,
+                   group: int = DEFAULT_GROUP) -> Evaluator:
+    """An :class:`Evaluator` for ``funnel`` (a name in ``proxies/configs/funnels.toml`` or a ``Funnel``)."""
+    return Evaluator(funnel, strategy=strategy, lr_grid=lr_grid, group=group)

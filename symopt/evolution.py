@@ -1,0 +1,154 @@
+"""Regularized (aging) evolution as ask/tell, on any candidate type.
+
+The algorithm only selects and replaces (Real et al. 2019; Chen et al. 2023):
+``ask`` draws a tournament from the population, mutates its winner and
+proposes the child; ``tell`` appends the child with its score and removes the
+oldest member.  Lower scores are better (``math.inf`` = invalid); a tie in a
+tournament goes to the younger member.  No I/O, no Ray: the same object serves
+a local loop, a distributed driver (tell in submission order for determinism)
+and a resume (``state()`` / ``restore()`` or replaying the told history).
+
+>>> import numpy as np
+>>> evo = RegularizedEvolution(0, lambda x, rng: (x + 1, "inc"), seed_score=5.0,
+...                            population=3, tournament=2, rng=np.random.default_rng(0))
+>>> [p.candidate for p in evo.ask(2)]
+[1, 1]
+>>> evo.tell(evo.ask()[0], 1.0); len(evo.population)
+3
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import deque
+from typing import Any, Callable, Hashable, Iterable
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class Member:
+    candidate: Any
+    score: Any          # comparable; lower is better
+    birth: int          # larger = younger
+    key: Hashable = None  # niche key (e.g. functional hash)
+
+
+@dataclasses.dataclass
+class Proposal:
+    id: int               # proposal number (unique, increasing)
+    candidate: Any
+    parent: Any
+    info: Any             # what the mutation did
+
+
+class RegularizedEvolution:
+    """Aging evolution over candidates produced by ``mutate(parent, rng) -> (child, info)``.
+
+    ``mutate`` may return ``None`` (no child); the tournament is then redrawn.
+    ``key(candidate)`` names a niche: with ``niche_limit > 0`` a child whose
+    niche already holds that many members replaces the oldest of its niche
+    instead of the oldest overall.
+    """
+
+    def __init__(self, seed: Any, mutate: Callable, *, seed_score: Any, population: int = 100,
+                 tournament: int = 2, rng: np.random.Generator, key: Callable | None = None,
+                 niche_limit: int = 0, max_redraws: int = 100):
+        if not 1 <= tournament <= population:
+            raise ValueError(f"tournament {tournament} must be in [1, population={population}]")
+        self.mutate, self.rng, self.key = mutate, rng, key or (lambda c: None)
+        self.size, self.tournament = population, tournament
+        self.niche_limit, self.max_redraws = niche_limit, max_redraws
+        self.population: deque[Member] = deque()
+        self.births = 0
+        self.proposals = 0
+        self.restart(seed, seed_score)
+
+    # -- ask / tell ---------------------------------------------------------
+    def select(self) -> Member:
+        """Tournament: ``tournament`` distinct members at random; lowest score wins, ties -> youngest."""
+        idx = self.rng.choice(len(self.population), size=self.tournament, replace=False)
+        members = [self.population[int(i)] for i in idx]
+        return min(members, key=lambda m: (m.score, -m.birth))
+
+    def ask(self, n: int = 1) -> list[Proposal]:
+        out = []
+        for _ in range(n):
+            for _try in range(self.max_redraws):
+                parent = self.select()
+                made = self.mutate(parent.candidate, self.rng)
+                if made is not None:
+                    break
+            else:
+                raise RuntimeError(f"no mutation succeeded in {self.max_redraws} tournaments")
+            child, info = made
+            out.append(Proposal(self.proposals, child, parent.candidate, info))
+            self.proposals += 1
+        return out
+
+    def tell(self, proposal: Proposal | Any, score: Any) -> None:
+        """Add the evaluated candidate (a Proposal or a bare candidate) and age out one member."""
+        cand = proposal.candidate if isinstance(proposal, Proposal) else proposal
+        self._add(cand, score)
+
+    def _add(self, cand: Any, score: Any) -> None:
+        k = self.key(cand)
+        member = Member(cand, score, self.births, k)
+        self.births += 1
+        if self.niche_limit and k is not None:
+            same = [m for m in self.population if m.key == k]
+            if len(same) >= self.niche_limit:
+                self.population.remove(same[0])  # oldest of its niche (deque is oldest-first)
+                self.population.append(member)
+                return
+        self.population.append(member)
+        while len(self.population) > self.size:
+            self.population.popleft()
+
+    # -- restarts, best, replay, state -------------------------------------
+    def restart(self, candidate: Any, score: Any) -> None:
+        """The population becomes ``population`` copies of ``candidate`` (warm start / restart)."""
+        self.population.clear()
+        k = self.key(candidate)
+        for _ in range(self.size):
+            self.population.append(Member(candidate, score, self.births, k))
+            self.births += 1
+
+    def best(self) -> Member:
+        return min(self.population, key=lambda m: (m.score, -m.birth))
+
+    def replay(self, history: Iterable[tuple[Any, Any]]) -> None:
+        """Re-tell ``(candidate, score)`` pairs in order (recovering the population from a log)."""
+        for cand, score in history:
+            self._add(cand, score)
+
+    def state(self, encode: Callable = lambda c: c) -> dict:
+        """A JSON-able snapshot (candidates through ``encode``); RNG state included."""
+        return {
+            "members": [[encode(m.candidate), _score_out(m.score), m.birth] for m in self.population],
+            "births": self.births, "proposals": self.proposals,
+            "rng": self.rng.bit_generator.state,
+        }
+
+    def restore(self, state: dict, decode: Callable = lambda c: c) -> None:
+        members = [Member(decode(c), _score_in(s), int(b)) for c, s, b in state["members"]]
+        for m in members:
+            m.key = self.key(m.candidate)
+        if not members or len(members) > self.size:
+            raise ValueError(f"checkpoint population has {len(members)} members (expected 1..{self.size})")
+        self.population = deque(members)
+        self.births, self.proposals = int(state["births"]), int(state["proposals"])
+        self.rng.bit_generator.state = state["rng"]
+
+
+def _score_out(score):
+    if isinstance(score, (tuple, list)):
+        return [_score_out(s) for s in score]
+    return None if isinstance(score, float) and not math.isfinite(score) else score
+
+
+def _score_in(score):
+    if isinstance(score, list):
+        return tuple(_score_in(s) for s in score)
+    return math.inf if score is None else score

@@ -1,0 +1,219 @@
+"""Run directory: writer and reader.
+
+::
+
+    runs/NAME/config.toml          resolved configuration, written first
+    runs/NAME/evaluations.jsonl    one JSON object per candidate (append-only, flushed per batch)
+    runs/NAME/meta_validation.jsonl  meta-validation / held-out re-scores of the hall of fame
+    runs/NAME/checkpoint.json      evolution state, RNG, counters, cache (atomic: temp file + os.replace)
+    runs/NAME/hall_of_fame.json    best unique programs, best first
+    runs/NAME/report/              written by ``symopt report``
+
+Fitness values are floats or ``null`` (invalid / diverged = ``math.inf``).
+A truncated last log line (a killed writer) is skipped with a warning; a
+damaged line elsewhere or a damaged checkpoint raises a one-line UserError.
+
+>>> import tempfile
+>>> rd = RunDir.create(tempfile.mkdtemp() + "/r", "[search]\\n")
+>>> rd.append_evaluations([{"eval_id": 0, "fitness": {"A": float("inf")}}])
+>>> RunDir.open(rd.path).evaluations()[0]["fitness"]
+{'A': None}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tomllib
+import warnings
+from pathlib import Path
+from typing import Any
+
+from symopt.errors import UserError
+
+CONFIG, EVALS, META, CHECKPOINT, HOF, REPORT = (
+    "config.toml", "evaluations.jsonl", "meta_validation.jsonl", "checkpoint.json", "hall_of_fame.json", "report")
+CHECKPOINT_FORMAT = 1
+
+
+def jsonable(x: Any) -> Any:
+    """Non-finite floats -> None, recursively (JSON has no inf)."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    return x
+
+
+def _dumps(x: Any) -> str:
+    return json.dumps(jsonable(x), sort_keys=True, allow_nan=False)
+
+
+class RunDir:
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    # -- paths --------------------------------------------------------------
+    def child(self, name: str) -> Path:
+        """``path/name``, refusing names that would escape the run directory."""
+        root = self.path.resolve()
+        target = (self.path / name).resolve()
+        if target != root and root not in target.parents:
+            raise UserError(f"{self.path}: path {name!r} escapes the run directory")
+        return target
+
+    # -- creation / opening -------------------------------------------------
+    @classmethod
+    def create(cls, path: str | os.PathLike, config_text: str) -> "RunDir":
+        """A new run directory with ``config.toml`` written first; refuses a non-empty directory."""
+        p = Path(path)
+        if p.exists() and (not p.is_dir() or any(p.iterdir())):
+            raise UserError(f"{p}: run directory exists and is not empty (use --resume {p} to continue it)")
+        try:
+            p.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"{p}: cannot create run directory ({exc.strerror or exc})") from None
+        rd = cls(p)
+        rd._atomic_write(CONFIG, config_text)
+        return rd
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> "RunDir":
+        p = Path(path)
+        if not p.is_dir():
+            raise UserError(f"{p}: no such run directory")
+        if not (p / CONFIG).is_file():
+            raise UserError(f"{p}: not a run directory (no {CONFIG})")
+        return cls(p)
+
+    # -- writing ------------------------------------------------------------
+    def _atomic_write(self, name: str, text: str) -> None:
+        target = self.child(name)
+        tmp = target.with_name(f".{target.name}.tmp")
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except OSError as exc:  # disk full, file too large, read-only: the previous file stays intact
+            tmp.unlink(missing_ok=True)
+            raise UserError(f"{target}: cannot write ({exc.strerror or exc}); the previous version is intact") \
+                from None
+
+    def _append(self, name: str, records: list[dict], fsync: bool = False) -> None:
+        if not records:
+            return
+        try:
+            with open(self.child(name), "a", encoding="utf-8") as fh:
+                fh.write("".join(_dumps(r) + "\n" for r in records))
+                fh.flush()
+                if fsync:
+                    os.fsync(fh.fileno())
+        except OSError as exc:  # disk full: a cut last line is skipped on reading and repaired on resume
+            raise UserError(f"{self.child(name)}: cannot append ({exc.strerror or exc}); "
+                            "resume the run when there is space") from None
+
+    def append_evaluations(self, records: list[dict]) -> None:
+        self._append(EVALS, records)
+
+    def append_meta(self, records: list[dict]) -> None:
+        self._append(META, records)
+
+    def write_hall_of_fame(self, entries: list[dict]) -> None:
+        self._atomic_write(HOF, json.dumps(jsonable(entries), indent=1, allow_nan=False) + "\n")
+
+    def write_checkpoint(self, state: dict) -> None:
+        """Fsync the logs, then replace ``checkpoint.json`` atomically (with a checksum of its body)."""
+        for name in (EVALS, META):
+            if self.child(name).exists():
+                with open(self.child(name), "a", encoding="utf-8") as fh:
+                    os.fsync(fh.fileno())
+        body = _dumps(state)
+        digest = hashlib.sha256(body.encode()).hexdigest()
+        self._atomic_write(CHECKPOINT, f'{{"format": {CHECKPOINT_FORMAT}, "sha256": "{digest}", "state": {body}}}\n')
+
+    def repair_log(self) -> int:
+        """Cut a truncated last line off ``evaluations.jsonl`` (before appending on resume); bytes removed."""
+        f = self.child(EVALS)
+        if not f.exists():
+            return 0
+        data = f.read_bytes()
+        if not data or data.endswith(b"\n"):
+            return 0
+        keep = data.rfind(b"\n") + 1
+        with open(f, "r+b") as fh:
+            fh.truncate(keep)
+        warnings.warn(f"{f}: removed a truncated last line ({len(data) - keep} bytes)", stacklevel=2)
+        return len(data) - keep
+
+    # -- reading ------------------------------------------------------------
+    def config(self) -> dict:
+        f = self.child(CONFIG)
+        try:
+            return tomllib.loads(f.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise UserError(f"{f}: damaged run config ({exc})") from None
+
+    def _jsonl(self, name: str) -> list[dict]:
+        f = self.child(name)
+        if not f.exists():
+            return []
+        lines = f.read_text(encoding="utf-8", errors="replace").split("\n")
+        last = len(lines) - 1  # index of the text after the final newline ("" when complete)
+        out = []
+        for i, line in enumerate(lines):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+                if not isinstance(rec, dict):
+                    raise ValueError("not an object")
+            except ValueError as exc:
+                if i == last:
+                    warnings.warn(f"{f}:{i + 1}: skipped a truncated last line", stacklevel=3)
+                    continue
+                raise UserError(f"{f}:{i + 1}: damaged log line ({exc})") from None
+            out.append(rec)
+        return out
+
+    def evaluations(self) -> list[dict]:
+        """Every logged candidate, in log order (a truncated last line is skipped with a warning)."""
+        return self._jsonl(EVALS)
+
+    def meta_validation(self) -> list[dict]:
+        return self._jsonl(META)
+
+    def hall_of_fame(self) -> list[dict]:
+        f = self.child(HOF)
+        if not f.exists():
+            return []
+        try:
+            data = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UserError(f"{f}: damaged hall of fame ({exc})") from None
+        if not isinstance(data, list):
+            raise UserError(f"{f}: damaged hall of fame (not a list)")
+        return data
+
+    def checkpoint(self) -> dict | None:
+        """The last checkpoint's state, None if there is none; UserError if it is damaged."""
+        f = self.child(CHECKPOINT)
+        if not f.exists():
+            return None
+        try:
+            raw = f.read_text(encoding="utf-8")
+            outer = json.loads(raw)
+            start = raw.index('"state": ') + len('"state": ')
+            body = raw[start:].rstrip().removesuffix("}")
+            ok = (outer.get("format") == CHECKPOINT_FORMAT
+                  and hashlib.sha256(body.encode()).hexdigest() == outer.get("sha256"))
+        except (OSError, ValueError, AttributeError) as exc:
+            raise UserError(f"{f}: damaged checkpoint ({exc}); cannot resume from it") from None
+        if not ok:
+            raise UserError(f"{f}: damaged checkpoint (checksum mismatch); cannot resume from it")
+        return outer["state"]

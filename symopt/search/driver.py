@@ -1,0 +1,427 @@
+"""The search loop: regularized evolution -> batches -> workers -> log, cache, funnel, hall of fame.
+
+Determinism: proposals are asked at fixed points (after each told batch) and
+results are told strictly in submission order, so the same seed and the same
+worker count give the same sequence of programs and fitnesses whatever order
+the workers finish in.  Resume restores the last checkpoint (population, RNG,
+counters, cache, batches in flight) and replays candidates logged after it
+from ``evaluations.jsonl``: none is lost, none is logged twice.
+
+>>> from symopt.config import load_config
+>>> cfg = load_config(overrides={"search": {"budget": 0}})
+>>> cfg["search"]["budget"]
+0
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import time
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+
+from search_space.errors import InputError
+from search_space.hashing import functional_hash
+from search_space.parse import parse
+from search_space.printer import format_program, one_line
+from search_space.program import Program
+from symopt.cache import FunctionalCache
+from symopt.config import dumps
+from symopt.errors import UserError
+from symopt.evolution import RegularizedEvolution
+from symopt.rundir import RunDir
+from symopt.search.funnel import Promoter, promoted, selection_score
+from symopt.search.halloffame import HallOfFame
+from symopt.search.progress import Progress
+
+
+@dataclasses.dataclass(frozen=True)
+class Cand:
+    program: Program
+    hash: str
+    text: str
+
+    @classmethod
+    def of(cls, program: Program) -> "Cand":
+        return cls(program, functional_hash(program), format_program(program))
+
+    @classmethod
+    def parse(cls, text: str) -> "Cand":
+        return cls.of(parse(text))
+
+
+@dataclasses.dataclass
+class SearchResult:
+    run_dir: Path
+    best: Program | None
+    best_fitness: dict
+    hall_of_fame: list[dict]
+    counters: dict
+
+
+def default_run_dir() -> str:
+    return os.path.join("runs", time.strftime("search-%Y%m%d-%H%M%S", time.gmtime()))
+
+
+class Search:
+    def __init__(self, cfg: dict, rundir: RunDir, *, pool=None, progress: Progress | None = None):
+        from proxies import load_funnel
+        from search_space.mutation import Mutator
+        from search_space.seeds import load_seed
+        from search_space.spaces import load_space
+
+        self.cfg, self.rundir = cfg, rundir
+        s, ev, fu, rc = cfg["search"], cfg["evolution"], cfg["funnel"], cfg["ray"]
+        self.space = load_space(s["space"])
+        self.seed_cand = Cand.of(load_seed(s["seed_program"]))
+        self.mutator = Mutator(self.space, lr_linear=s["lr_linear"])
+        try:
+            self.funnel = load_funnel(fu["name"])
+        except ValueError as exc:
+            raise UserError(f"funnel: {exc}") from None
+        self.stages = tuple(st.name for st in self.funnel.stages)
+        self.rank = fu["rank"]
+        self.promoter = Promoter(self.stages, {st.name: st.promote_top for st in self.funnel.stages}, fu["window"])
+        self.hof = HallOfFame(cfg["run"]["hall_of_fame"], self.stages, self.rank)
+        self.rng = np.random.default_rng(s["seed"])
+        self.cache = FunctionalCache()           # keyed by functional hash: fitness per stage
+        self.meta_scores: dict[str, list] = {}   # hash -> [meta, heldout]
+        self.evo: RegularizedEvolution | None = None
+        self.seed_fitness: dict = {}
+        self.pool = pool
+        self.in_flight = max(1, rc["workers"] * rc["in_flight"]) if rc["workers"] else 1
+        self.progress = progress or Progress(enabled=False)
+        self.pending: deque[dict] = deque()
+        self.replay: dict[int, dict] = {}
+        self.meta_logged: set = set()
+        self.next_eval_id = self.next_job_id = 0
+        self.counters = dict(candidates=0, evaluated=0, cached=0, restarts_seed=0, restarts_best=0,
+                             busy_seconds=0.0, resubmitted=0)
+        self.best_at = 0          # candidate count when the best last improved
+        self.last_seed_restart = 0
+        self.last_meta = 0
+        self.last_checkpoint = 0
+        self.elapsed0 = 0.0
+        self.t0 = time.monotonic()
+
+    # -- helpers ------------------------------------------------------------
+    def elapsed(self) -> float:
+        return self.elapsed0 + time.monotonic() - self.t0
+
+    def score(self, fitness: dict) -> tuple:
+        return selection_score(fitness, self.stages, self.rank)
+
+    def _mutate(self, cand: Cand, rng):
+        try:
+            child, mutation = self.mutator.mutate(cand.program, rng)
+        except InputError:
+            return None
+        return Cand.of(child), str(mutation)
+
+    def _cached_walk(self, h: str, thresholds: dict) -> tuple[dict, bool]:
+        """Stages known from the cache, and whether they settle the candidate (no evaluation needed)."""
+        known = {}
+        for k, stage in enumerate(self.stages):
+            value = self.cache.get(h, stage)
+            if value is None:
+                return known, False
+            known[stage] = value if math.isfinite(value) else None
+            if k + 1 == len(self.stages) or not promoted(value, thresholds.get(stage)):
+                return known, True
+        return known, True
+
+    # -- jobs ---------------------------------------------------------------
+    def _job(self, entries: list[tuple[Cand, str | None, str]], thresholds: dict) -> dict:
+        cands = []
+        for cand, parent, mutation in entries:
+            known, settled = self._cached_walk(cand.hash, thresholds)
+            cands.append({"id": self.next_eval_id, "program": cand.text, "hash": cand.hash, "parent": parent,
+                          "mutation": mutation, "known": known, "cached": settled})
+            self.next_eval_id += 1
+        job = {"job": self.next_job_id, "kind": "eval", "cands": cands, "thresholds": thresholds}
+        self.next_job_id += 1
+        return job
+
+    def _payload(self, job: dict) -> dict | None:
+        if job["kind"] == "meta":
+            return {"kind": "meta", "items": job["items"], "heldout_seeds": job["heldout_seeds"]}
+        items = [{"id": c["id"], "program": c["program"], "known": c["known"]} for c in job["cands"]
+                 if not c["cached"] and c["id"] not in self.replay]
+        return {"kind": "eval", "items": items, "thresholds": job["thresholds"]} if items else None
+
+    def _submit(self, job: dict) -> None:
+        payload = self._payload(job)
+        if payload is not None:
+            self.pool.submit(job["job"], payload)
+        job["submitted"] = payload is not None
+        self.pending.append(job)
+
+    def _can_ask(self) -> int:
+        budget, limit = self.cfg["search"]["budget"], self.cfg["search"]["time"]
+        if limit and self.elapsed() >= limit:
+            return 0
+        n = self.cfg["ray"]["batch_size"]
+        return min(n, budget - self.next_eval_id) if budget else n
+
+    def _fill(self) -> None:
+        while sum(j["kind"] == "eval" for j in self.pending) < self.in_flight:
+            n = self._can_ask()
+            if n <= 0:
+                return
+            props = self.evo.ask(n)
+            entries = [(p.candidate, p.parent.hash, p.info) for p in props]
+            self._submit(self._job(entries, self.promoter.thresholds()))
+
+    def _collect(self, job: dict) -> dict:
+        """{eval id: (fitness, seconds, worker)} for the job's candidates, evaluating what is needed."""
+        out = {}
+        if job["submitted"]:
+            res, worker = self.pool.result(job["job"])
+            self.counters["busy_seconds"] += res["busy"]
+            if job["kind"] == "meta":
+                return {"meta": res["results"]}
+            for r in res["results"]:
+                out[r["id"]] = (r["fitness"], r["seconds"], worker)
+        for c in job.get("cands", ()):
+            if c["id"] in self.replay:
+                rec = self.replay.pop(c["id"])
+                if rec.get("hash") != c["hash"]:
+                    raise UserError(f"{self.rundir.path}: evaluations.jsonl eval_id {c['id']} does not match "
+                                    "the checkpoint (log and checkpoint come from different runs?)")
+                out[c["id"]] = rec
+            elif c["cached"]:
+                out[c["id"]] = (c["known"], 0.0, "cache")
+        return out
+
+    # -- telling ------------------------------------------------------------
+    def _tell(self, job: dict) -> None:
+        got = self._collect(job)
+        if job["kind"] == "meta":
+            self._tell_meta(job, got.get("meta", []))
+            return
+        new_records = []
+        for c in job["cands"]:
+            value = got[c["id"]]
+            if isinstance(value, dict):      # replayed from the log
+                rec = value
+            else:
+                fitness, seconds, worker = value
+                rec = {"eval_id": c["id"], "hash": c["hash"], "parent": c["parent"], "mutation": c["mutation"],
+                       "program": c["program"], "fitness": fitness, "seconds": seconds, "worker": worker,
+                       "cached": c["cached"], "time": round(self.elapsed(), 3)}
+                new_records.append(rec)
+            self._account(c, rec)
+        self.rundir.append_evaluations(new_records)
+
+    def _account(self, c: dict, rec: dict) -> None:
+        fitness = {k: (math.inf if v is None else v) for k, v in rec["fitness"].items()}
+        self.counters["candidates"] += 1
+        self.counters["cached" if rec["cached"] else "evaluated"] += 1
+        for stage, value in rec["fitness"].items():
+            self.cache.put(c["hash"], stage, value)
+        if not rec["cached"]:
+            self.promoter.record(rec["fitness"])
+        if self.evo is None:       # the seed
+            self.seed_fitness = dict(rec["fitness"])
+            self.promoter.seed(self.seed_fitness)
+            self.evo = RegularizedEvolution(
+                self.seed_cand, self._mutate, seed_score=self.score(fitness),
+                population=self.cfg["evolution"]["population"], tournament=self.cfg["evolution"]["tournament"],
+                rng=self.rng, key=lambda cand: cand.hash, niche_limit=self.cfg["evolution"]["niche_limit"])
+        else:
+            self.evo.tell(Cand.parse(c["program"]) if c["hash"] != self.seed_cand.hash else self.seed_cand,
+                          self.score(fitness))
+        if self.hof.add(rec) and self.hof.best()["eval_id"] == rec["eval_id"]:
+            self.best_at = self.counters["candidates"]
+
+    def _tell_meta(self, job: dict, results: list[dict]) -> None:
+        for r in results:
+            self.meta_scores[r["hash"]] = [r["meta"], r["heldout"]]
+        lines = []
+        for h in job["hashes"]:
+            meta, held = self.meta_scores.get(h, [None, None])
+            self.hof.set_scores(h, meta, held)
+            if (job["evaluations"], h) not in self.meta_logged:
+                self.meta_logged.add((job["evaluations"], h))
+                lines.append({"time": round(self.elapsed(), 3), "evaluations": job["evaluations"], "hash": h,
+                              "meta": meta, "heldout": held})
+        self.rundir.append_meta(lines)
+
+    def _meta_job(self) -> None:
+        top = self.hof.entries()[: self.cfg["funnel"]["meta_top"]]
+        if not top:
+            return
+        items = [{"hash": e["hash"], "program": e["program"],
+                  "stage": [s for s in self.stages if s in e["fitness"]][-1]}
+                 for e in top if e["hash"] not in self.meta_scores]
+        job = {"job": self.next_job_id, "kind": "meta", "items": items, "hashes": [e["hash"] for e in top],
+               "evaluations": self.counters["candidates"],
+               "heldout_seeds": list(self.funnel.heldout_seeds) if self.cfg["funnel"]["heldout"] else []}
+        self.next_job_id += 1
+        if items:
+            self.pool.submit(job["job"], self._payload(job))
+        job["submitted"] = bool(items)
+        self.pending.append(job)
+
+    # -- restarts, checkpoints ------------------------------------------------
+    def _restarts(self) -> None:
+        ev, n = self.cfg["evolution"], self.counters["candidates"]
+        if ev["restart_seed_every"] and n - self.last_seed_restart >= ev["restart_seed_every"]:
+            self.evo.restart(self.seed_cand, self.score(self.seed_fitness))
+            self.last_seed_restart = n
+            self.counters["restarts_seed"] += 1
+        if ev["restart_best_plateau"] and n - self.best_at >= ev["restart_best_plateau"]:
+            best = self.hof.best()
+            self.evo.restart(Cand.parse(best["program"]), self.score(best["fitness"]))
+            self.best_at = n
+            self.counters["restarts_best"] += 1
+
+    def state(self) -> dict:
+        return {
+            "next_eval_id": self.next_eval_id, "next_job_id": self.next_job_id,
+            "evolution": self.evo.state(lambda c: c.text), "promoter": self.promoter.state(),
+            "seed_fitness": self.seed_fitness, "hall_of_fame": self.hof.state(), "cache": self.cache.to_json(),
+            "meta_scores": self.meta_scores, "counters": self.counters, "pending": list(self.pending),
+            "marks": [self.best_at, self.last_seed_restart, self.last_meta, self.last_checkpoint],
+            "elapsed": self.elapsed(),
+        }
+
+    def restore(self, st: dict) -> None:
+        try:
+            self.seed_fitness = st["seed_fitness"]
+            self.promoter.seed(self.seed_fitness)
+            fit = {k: (math.inf if v is None else v) for k, v in self.seed_fitness.items()}
+            self.evo = RegularizedEvolution(
+                self.seed_cand, self._mutate, seed_score=self.score(fit),
+                population=self.cfg["evolution"]["population"], tournament=self.cfg["evolution"]["tournament"],
+                rng=self.rng, key=lambda cand: cand.hash, niche_limit=self.cfg["evolution"]["niche_limit"])
+            self.evo.restore(st["evolution"], Cand.parse)
+            self.promoter.restore(st["promoter"])
+            self.hof.restore(st["hall_of_fame"])
+            self.cache = FunctionalCache.from_json(st["cache"])
+            self.meta_scores = st["meta_scores"]
+            self.counters.update(st["counters"])
+            self.next_eval_id, self.next_job_id = st["next_eval_id"], st["next_job_id"]
+            self.best_at, self.last_seed_restart, self.last_meta, self.last_checkpoint = st["marks"]
+            self.elapsed0 = st["elapsed"]
+            pending = st["pending"]
+        except (KeyError, TypeError, ValueError, InputError) as exc:
+            raise UserError(f"{self.rundir.path}: damaged checkpoint ({type(exc).__name__}: {exc})") from None
+        done = self.counters["candidates"]
+        for rec in self.rundir.evaluations():
+            if rec.get("eval_id", -1) >= done:
+                self.replay[rec["eval_id"]] = rec
+        self.meta_logged = {(m.get("evaluations"), m.get("hash")) for m in self.rundir.meta_validation()}
+        for job in pending:
+            self._submit(job)
+
+    def checkpoint(self) -> None:
+        self.rundir.write_checkpoint(self.state())
+        self.rundir.write_hall_of_fame(self.hof.entries())
+        self.last_checkpoint = self.counters["candidates"]
+
+    # -- the loop -----------------------------------------------------------
+    def run(self) -> SearchResult:
+        if self.evo is None:      # a fresh run: evaluate the seed on every stage first
+            self._submit(self._job([(self.seed_cand, None, "seed")], {s: None for s in self.stages}))
+        every, meta_every = self.cfg["run"]["checkpoint_every"], self.cfg["funnel"]["meta_every"]
+        while True:
+            if self.evo is not None:
+                self._fill()
+            if not self.pending:
+                break
+            job = self.pending.popleft()
+            self._tell(job)
+            n = self.counters["candidates"]
+            if job["kind"] == "eval":
+                self._restarts()
+                if meta_every and n - self.last_meta >= meta_every:
+                    self.last_meta = n
+                    self._meta_job()
+                if n - self.last_checkpoint >= every:
+                    self.checkpoint()
+            self._show()
+        if self.cfg["funnel"]["meta_top"] and self.last_meta != self.counters["candidates"]:
+            self.last_meta = self.counters["candidates"]
+            self._meta_job()
+            while self.pending:
+                self._tell(self.pending.popleft())
+        self.checkpoint()
+        self._show(force=True)
+        self.progress.close()
+        best = self.hof.best()
+        return SearchResult(self.rundir.path, parse(best["program"]) if best else None,
+                            best["fitness"] if best else {}, self.hof.entries(), self.figures())
+
+    def figures(self) -> dict:
+        c = dict(self.counters)
+        asked = max(1, c["candidates"] - 1)   # the seed is not a proposal
+        c["cache_hit_rate"] = c["cached"] / asked
+        c["elapsed"] = self.elapsed()
+        c["resubmitted"] = getattr(self.pool, "resubmitted", 0)
+        return c
+
+    def _show(self, force: bool = False) -> None:
+        best = self.hof.best()
+        score = self.score({k: (math.inf if v is None else v) for k, v in best["fitness"].items()})[
+            0 if self.rank == "ratio" else 1] if best else None
+        self.progress.update(force=force, evaluations=self.counters["candidates"], elapsed=self.elapsed(),
+                             hit_rate=self.counters["cached"] / max(1, self.counters["candidates"] - 1),
+                             best=score, program=one_line(parse(best["program"])) if best else "",
+                             budget=self.cfg["search"]["budget"] or None)
+
+
+def make_pool(cfg: dict):
+    from symopt.search.workers import Pool, RayPool, init_ray
+
+    rc = cfg["ray"]
+    if rc["workers"] == 0:
+        return Pool(cfg["funnel"]["name"])
+    init_ray(rc["address"], num_cpus=max(rc["workers"], os.cpu_count() or 1))
+    return RayPool(cfg["funnel"]["name"], rc["workers"], gpus_per_worker=rc["gpus_per_worker"],
+                   max_restarts=rc["max_restarts"], deadline=rc["batch_deadline"])
+
+
+def run_search(config: dict, *, resume: str | os.PathLike | None = None, pool=None,
+               progress: Progress | None = None) -> SearchResult:
+    """Run (or, with ``resume=DIR``, continue) a search configured by ``config`` (see :mod:`symopt.config`)."""
+    if resume is not None:
+        rundir = RunDir.open(resume)
+        state = rundir.checkpoint()
+        rundir.repair_log()
+    else:
+        path = config["search"]["run_dir"] or default_run_dir()
+        config = {**config, "search": {**config["search"], "run_dir": str(path)}}
+        rundir, state = RunDir.create(path, dumps(config)), None
+    own_pool = pool is None
+    pool = pool or make_pool(config)
+    try:
+        search = Search(config, rundir, pool=pool, progress=progress)
+        if state is not None:
+            search.restore(state)
+        elif resume is not None and rundir.evaluations():
+            raise UserError(f"{rundir.path}: no checkpoint.json to resume from (the run stopped before its first "
+                            "checkpoint); start a new run")
+        return search.run()
+    finally:
+        if own_pool:
+            pool.close()
+
+
+def resume_config(path: str | os.PathLike, overrides: dict | None = None) -> dict:
+    """The resolved config of the run at ``path`` (with ``overrides`` applied and written back)."""
+    from symopt.config import merge
+
+    rundir = RunDir.open(path)
+    raw = rundir.config()
+    from symopt.config import default_config
+
+    cfg = merge(default_config(), raw, str(rundir.child("config.toml")))
+    if overrides:
+        cfg = merge(cfg, overrides, "command line")
+        rundir._atomic_write("config.toml", dumps(cfg))
+    return cfg

@@ -1,0 +1,92 @@
+"""Funnel promotion and fair ranking across stages.
+
+Candidates start on stage A.  A candidate goes on to the next stage when its
+fitness at this stage beats the seed program's or lies in the best
+``promote_top`` fraction of the stage's recent results (a window of the last
+``window`` results, so the bar follows the population).  Thresholds are fixed
+when a batch is submitted (deterministic: they depend only on results told
+before, in submission order).
+
+Selection compares candidates that reached different stages fairly: every
+fitness is a ratio to the same reference optimizer on that stage's task, so
+``rank="ratio"`` uses the fitness at the highest stage reached (ties: the
+higher stage wins); ``rank="stage"`` ranks by (stage reached, fitness there).
+
+>>> p = Promoter(("A", "B", "C"), {"A": 0.5, "B": 0.5, "C": 1.0}, window=4)
+>>> p.seed({"A": 1.0, "B": 1.0, "C": 1.0})
+>>> for f in (0.9, 2.0, 3.0, 4.0): p.record({"A": f})
+>>> p.thresholds()["A"]
+2.0
+>>> selection_score({"A": 0.9, "B": 1.2}, ("A", "B", "C"))
+(1.2, -1)
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import numpy as np
+
+
+def highest_stage(fitness: dict, stages: tuple[str, ...]) -> str | None:
+    reached = [s for s in stages if s in fitness]
+    return reached[-1] if reached else None
+
+
+def _finite(x) -> float:
+    return math.inf if x is None or not math.isfinite(x) else float(x)
+
+
+def selection_score(fitness: dict, stages: tuple[str, ...], rank: str = "ratio") -> tuple:
+    """Sort key (lower is better) of a fitness dict ``{stage: value|None}``."""
+    top = highest_stage(fitness, stages)
+    if top is None:
+        return (math.inf, 0)
+    level = stages.index(top)
+    value = _finite(fitness[top])
+    if not math.isfinite(value):
+        return (math.inf, 0)
+    return (-level, value) if rank == "stage" else (value, -level)
+
+
+class Promoter:
+    """Per-stage promotion thresholds from the seed's fitness and a window of recent results."""
+
+    def __init__(self, stages: tuple[str, ...], promote_top: dict, window: int = 200):
+        self.stages, self.promote_top, self.window = tuple(stages), dict(promote_top), window
+        self.recent = {s: deque(maxlen=window) for s in self.stages[:-1]}
+        self.seed_fitness: dict = {}
+
+    def seed(self, fitness: dict) -> None:
+        self.seed_fitness = {s: _finite(v) for s, v in fitness.items()}
+
+    def record(self, fitness: dict) -> None:
+        for s, v in fitness.items():
+            if s in self.recent:
+                self.recent[s].append(_finite(v))
+
+    def thresholds(self) -> dict:
+        """``{stage: bar}``: a candidate with fitness <= bar at ``stage`` goes on (last stage: none)."""
+        out = {}
+        for s in self.stages[:-1]:
+            bar = self.seed_fitness.get(s, math.inf)
+            vals = np.array(self.recent[s], float)
+            if len(vals):
+                q = float(np.quantile(vals, self.promote_top[s], method="inverted_cdf"))
+                bar = max(bar, q) if math.isfinite(bar) else q
+            out[s] = bar if math.isfinite(bar) else None
+        return out
+
+    def state(self) -> dict:
+        return {s: [None if not math.isfinite(v) else v for v in d] for s, d in self.recent.items()}
+
+    def restore(self, state: dict) -> None:
+        for s, vals in state.items():
+            self.recent[s] = deque((_finite(v) for v in vals), maxlen=self.window)
+
+
+def promoted(value, bar) -> bool:
+    """Whether a stage fitness ``value`` clears the bar (``None`` bar: nothing finite is known yet)."""
+    v = _finite(value)
+    return math.isfinite(v) and (bar is None or v <= bar)

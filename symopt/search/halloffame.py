@@ -1,0 +1,56 @@
+"""Hall of fame: the best unique programs (by functional hash), with their stage fitnesses.
+
+>>> h = HallOfFame(2, ("A", "B"))
+>>> for i, f in enumerate((3.0, 1.0, 2.0, 1.0)):
+...     _ = h.add({"hash": "h%d" % (i % 3), "program": "", "fitness": {"A": f}, "eval_id": i, "parent": None})
+>>> [e["hash"] for e in h.entries()]
+['h1', 'h0']
+"""
+
+from __future__ import annotations
+
+from symopt.search.funnel import selection_score
+
+KEYS = ("hash", "program", "fitness", "eval_id", "parent")
+
+
+class HallOfFame:
+    def __init__(self, size: int, stages: tuple[str, ...], rank: str = "ratio"):
+        self.size, self.stages, self.rank = size, tuple(stages), rank
+        self._by_hash: dict[str, dict] = {}
+
+    def _key(self, e: dict) -> tuple:
+        return (*selection_score(e["fitness"], self.stages, self.rank), e["eval_id"])
+
+    def add(self, record: dict) -> bool:
+        """Offer an evaluated candidate; True if the hall of fame changed."""
+        entry = {k: record[k] for k in KEYS}
+        old = self._by_hash.get(entry["hash"])
+        if old is not None and self._key(old) <= self._key(entry):
+            return False
+        if old is None and len(self._by_hash) >= self.size and self._key(entry) >= self._key(self.entries()[-1]):
+            return False
+        if old is not None:
+            entry.update({k: old[k] for k in ("meta", "heldout") if k in old})
+        self._by_hash[entry["hash"]] = entry
+        if len(self._by_hash) > self.size:
+            del self._by_hash[self.entries()[-1]["hash"]]
+        return True
+
+    def entries(self) -> list[dict]:
+        """Best first."""
+        return sorted(self._by_hash.values(), key=self._key)
+
+    def best(self) -> dict | None:
+        e = self.entries()
+        return e[0] if e else None
+
+    def set_scores(self, hash_: str, meta, heldout) -> None:
+        if hash_ in self._by_hash:
+            self._by_hash[hash_].update(meta=meta, heldout=heldout)
+
+    def state(self) -> list[dict]:
+        return self.entries()
+
+    def restore(self, entries: list[dict]) -> None:
+        self._by_hash = {e["hash"]: dict(e) for e in entries}

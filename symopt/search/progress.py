@@ -1,0 +1,54 @@
+"""Live progress of a search: one rewritten status line on a terminal, plain lines otherwise.
+
+>>> import io
+>>> out = io.StringIO()
+>>> p = Progress(out, every=0.0)
+>>> p.update(evaluations=10, elapsed=2.0, hit_rate=0.5, best=0.9, program="update = sign(g)")
+>>> "10 cand" in out.getvalue() and "\\r" not in out.getvalue()
+True
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import sys
+import time
+
+
+def status_line(evaluations: int, elapsed: float, hit_rate: float, best, program: str,
+                budget: int | None = None) -> str:
+    rate = evaluations / elapsed if elapsed > 0 else 0.0
+    of = f"/{budget}" if budget else ""
+    best_s = "-" if best is None or not math.isfinite(best) else f"{best:.4f}"
+    return (f"{evaluations}{of} cand  {rate:.1f}/s  cache {100 * hit_rate:.0f}%  best {best_s}  {program}")
+
+
+class Progress:
+    """``update(...)`` redraws (terminal) or prints a line every ``every`` seconds (pipe / file)."""
+
+    def __init__(self, stream=None, every: float = 5.0, enabled: bool = True):
+        self.stream = stream or sys.stdout
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.every, self.enabled = (0.2 if self.tty else every), enabled
+        self._last = -math.inf
+
+    def update(self, *, force: bool = False, budget: int | None = None, **fields) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if not force and now - self._last < self.every:
+            return
+        self._last = now
+        line = status_line(budget=budget, **fields)
+        if self.tty:
+            width = shutil.get_terminal_size((100, 20)).columns - 1
+            self.stream.write("\r\x1b[K" + line[:width])
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.tty:
+            self.stream.write("\n")
+            self.stream.flush()

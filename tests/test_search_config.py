@@ -1,0 +1,58 @@
+"""One config schema: defaults, file overrides, and one-line errors naming the file and key."""
+
+import pytest
+
+from symopt.config import default_config, dumps, load_config
+from symopt.errors import UserError
+
+
+def write(tmp_path, text):
+    p = tmp_path / "c.toml"
+    p.write_text(text)
+    return p
+
+
+def test_defaults_and_overrides(tmp_path):
+    cfg = load_config(write(tmp_path, "[evolution]\npopulation = 50\n[ray]\ngpus_per_worker = 1\n"),
+                      {"search": {"budget": 7}})
+    assert cfg["evolution"]["population"] == 50 and cfg["search"]["budget"] == 7
+    assert cfg["ray"]["gpus_per_worker"] == 1.0 and isinstance(cfg["ray"]["gpus_per_worker"], float)
+    assert cfg["evolution"]["tournament"] == default_config()["evolution"]["tournament"]
+
+
+def test_resolved_config_roundtrips_as_toml(tmp_path):
+    cfg = load_config()
+    assert load_config(write(tmp_path, dumps(cfg))) == cfg
+
+
+@pytest.mark.parametrize("text, match", [
+    ("[search]\nbudgett = 3\n", "unknown key 'search.budgett'"),
+    ("[nosuch]\nx = 1\n", "unknown section 'nosuch'"),
+    ("[search]\nbudget = 'ten'\n", "key 'search.budget' must be int"),
+    ("[search]\nbudget = -5\n", "'search.budget' must be >= 0"),
+    ("[search]\ntime = -1.0\n", "'search.time' must be >= 0"),
+    ("[evolution]\npopulation = 0\n", "'evolution.population' must be > 0"),
+    ("[evolution]\ntournament = 500\n", "'evolution.tournament' exceeds"),
+    ("[funnel]\nrank = 'best'\n", "'funnel.rank' must be one of"),
+    ("[search]\nlr_linear = 1\n", "'search.lr_linear' must be bool"),
+    ("[search\n", "not a valid TOML file"),
+])
+def test_config_errors_name_file_and_key(tmp_path, text, match):
+    path = write(tmp_path, text)
+    with pytest.raises(UserError, match=match) as info:
+        load_config(path)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(UserError, match="cannot read config"):
+        load_config(tmp_path / "none.toml")
+
+
+def test_cli_reports_config_errors_in_one_line(tmp_path, capsys):
+    from symopt.cli import main
+
+    assert main(["search", "--budget", "-1", "--run-dir", str(tmp_path / "r")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == "symopt search: error: command line: key 'search.budget' must be >= 0, got -1"
+    assert not (tmp_path / "r").exists()
