@@ -16,6 +16,7 @@ SWAPPED_LION = """def train(w, g, m, v, lr):
     s = sign(c)
     wd = 0.01 * w
     update = wd + s
+    lr = 0.0003 * lr
     update = lr * update
     return update, m, v
 """

@@ -150,7 +150,7 @@ def test_exported_files_and_provenance(exported):
     assert prov["source"] == "derivation" and prov["family"] == "lion"
     assert prov["constants"]["b1"] == 0.9
     src = (out / "lion_optax.py").read_text()
-    assert "def lion(learning_rate=1.0, b1=0.9, b2=0.99, weight_decay=0.01, mask=None)" in src
+    assert "def lion(learning_rate=0.0003, b1=0.9, b2=0.99, weight_decay=0.01, mask=None)" in src
     assert "import torch" not in src
 
 

@@ -14,6 +14,7 @@ LION_RENAMED = """def train(w, g, m, v, lr):
     s = sign(t)
     junk = cosh(s)
     u = s + decay
+    lr = 0.0003 * lr
     u = lr * u
     return u, m, v
 """
@@ -37,7 +38,8 @@ def test_lion_renamed_reordered_dead_code_commuted_is_lion():
 def test_state_names_and_roles_do_not_matter():
     swapped = parse(
         "def train(w, g, a, b, lr):\n    update = interp(g, b, 0.9)\n    update = sign(update)\n"
-        "    b = interp(g, b, 0.99)\n    wd = w * 0.01\n    update = update + wd\n    update = update * lr\n"
+        "    b = interp(g, b, 0.99)\n    wd = w * 0.01\n    update = update + wd\n    lr = lr * 0.0003\n"
+        "    update = update * lr\n"
         "    return update, a, b\n"
     )
     assert functional_hash(swapped) == functional_hash(load_seed("lion"))

@@ -9,7 +9,7 @@ from search_space.seeds import load_seed
 from symopt.recognise import recognise
 
 EXPECTED = {
-    "lion": ("lion", {"b1": 0.9, "b2": 0.99, "weight_decay": 0.01, "lr_scale": 1.0}),
+    "lion": ("lion", {"b1": 0.9, "b2": 0.99, "weight_decay": 0.01, "lr_scale": 0.0003}),
     "signum": ("signum", {"b": 0.9, "lr_scale": 0.0003}),
     "adam": ("adam", {"b1": 0.9, "b2": 0.999, "eps": 2e-08}),
     "adamw": ("adam", {"b1": 0.9, "b2": 0.999, "weight_decay": 0.01, "lr_scale": 0.001}),

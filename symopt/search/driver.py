@@ -221,6 +221,9 @@ class Search:
         fitness = {k: (math.inf if v is None else v) for k, v in rec["fitness"].items()}
         self.counters["candidates"] += 1
         self.counters["cached" if rec["cached"] else "evaluated"] += 1
+        # children the mutator generated on the way whose functional hash equalled the parent's: each is a
+        # program caught by the hash without training (the neutral steps listed in the logged mutation)
+        self.counters["neutral"] = self.counters.get("neutral", 0) + (rec.get("mutation") or "").count("; ")
         for stage, value in rec["fitness"].items():
             self.cache.put(c["hash"], stage, value)
         if not rec["cached"]:
@@ -361,6 +364,8 @@ class Search:
         c = dict(self.counters)
         asked = max(1, c["candidates"] - 1)   # the seed is not a proposal
         c["cache_hit_rate"] = c["cached"] / asked
+        neutral = c.get("neutral", 0)
+        c["cache_hit_rate_generated"] = (c["cached"] + neutral) / (asked + neutral)
         c["elapsed"] = self.elapsed()
         c["resubmitted"] = getattr(self.pool, "resubmitted", 0)
         return c
