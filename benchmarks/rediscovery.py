@@ -52,7 +52,7 @@ def run_row(name: str, seed: int, budget: int, workers: int, root: str) -> dict:
     run_dir = os.path.join(root, f"{name}-{seed}")
     cfg = load_config(None, {
         "search": {"seed_program": row["seed_program"], "budget": budget, "seed": seed, "run_dir": run_dir},
-        "funnel": {"name": row["funnel"], "meta_every": 0},
+        "funnel": {"name": row["funnel"], "meta_every": 0, "meta_top": 0},   # families only: no meta-validation
         "ray": {"workers": workers},
     })
     start = time.time()

@@ -26,13 +26,13 @@ DEFAULT_NAME = "search.toml"
 _NON_NEGATIVE = {
     ("search", "budget"), ("search", "time"), ("evolution", "niche_limit"), ("evolution", "restart_seed_every"),
     ("evolution", "restart_best_plateau"), ("funnel", "window"), ("funnel", "meta_every"), ("funnel", "meta_top"),
-    ("ray", "workers"), ("ray", "gpus_per_worker"), ("ray", "max_restarts"),
+    ("ray", "workers"), ("ray", "gpus_per_worker"), ("ray", "max_restarts"), ("funnel", "promote_margin"),
 }
 _POSITIVE = {
     ("evolution", "population"), ("evolution", "tournament"), ("ray", "batch_size"), ("ray", "in_flight"),
     ("ray", "batch_deadline"), ("run", "checkpoint_every"), ("run", "hall_of_fame"),
 }
-_CHOICES = {("funnel", "rank"): ("ratio", "stage")}
+_CHOICES = {("funnel", "rank"): ("ratio", "stage"), ("funnel", "heldout_stage"): ("highest", "A", "B", "C")}
 
 
 def default_config() -> dict[str, dict[str, Any]]:

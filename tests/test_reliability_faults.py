@@ -159,7 +159,7 @@ def reference(tmp_path_factory):
 
 def _resume(run):
     from symopt.search import run_search
-    from symopt.search.driver import resume_config
+    from symopt.search.run import resume_config
 
     return run_search(resume_config(run), resume=run)
 

@@ -19,18 +19,21 @@ def test_stage_rank_prefers_the_stage_reached():
     assert selection_score({"A": 0.5, "B": 2.0}, STAGES, "stage") < selection_score({"A": 0.1}, STAGES, "stage")
 
 
-def test_promotion_bar_is_top_fraction_or_beating_the_seed():
+def test_promotion_bar_is_beating_the_seed_within_the_top_fraction():
     p = Promoter(STAGES, {"A": 0.25, "B": 0.5, "C": 1.0}, window=8)
     p.seed({"A": 1.0, "B": 1.0, "C": 1.0})
     assert p.thresholds() == {"A": 1.0, "B": 1.0}  # nothing seen: beat the seed
-    for v in (3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, None):
+    for v in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, None):
         p.record({"A": v})
     bars = p.thresholds()
-    assert bars["A"] == 4.0             # best quarter of the window (inf counts as worst)
-    assert promoted(4.0, bars["A"]) and not promoted(4.5, bars["A"]) and not promoted(None, bars["A"])
-    for v in [0.1] * 8:                 # the window slides
+    assert bars["A"] == 0.3             # many beat the seed: only the best quarter (inf counts as worst)
+    assert promoted(0.3, bars["A"]) and not promoted(0.35, bars["A"]) and not promoted(None, bars["A"])
+    for v in [3.0] * 8:                 # the window slides: all worse than the seed
         p.record({"A": v})
-    assert p.thresholds()["A"] == 1.0   # the seed's fitness still promotes
+    assert p.thresholds()["A"] == 1.0   # the top quarter is no reason to promote: beat the seed
+    m = Promoter(STAGES, {"A": 0.25, "B": 0.5, "C": 1.0}, window=8, margin=0.01)
+    m.seed({"A": 1.0, "B": 1.0, "C": 1.0})
+    assert m.thresholds()["A"] == 0.99 and not promoted(0.995, m.thresholds()["A"])  # noise-sized gains stay
 
 
 def test_promoter_state_roundtrip():

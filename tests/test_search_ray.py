@@ -52,7 +52,8 @@ def test_two_worker_local_ray_search(reference):
     d, result = reference
     recs = RunDir.open(d).evaluations()
     assert [r["eval_id"] for r in recs] == list(range(BUDGET))
-    assert {r["worker"] for r in recs if not r["cached"]} == {"w0", "w1"}
+    assert {r["worker"] for r in recs[1:] if not r["cached"]} == {"w0", "w1"}
+    assert recs[0]["worker"] == "w0+w1", "the seed's stages are scored on both workers at once"
     assert result.counters["busy_seconds"] > 0
 
 
@@ -68,10 +69,9 @@ def test_killed_worker_is_restarted_and_nothing_is_lost_or_duplicated(reference,
     assert sequence(tmp_path / "run") == sequence(d)
 
 
-@pytest.mark.skip(reason="unfinished: hangs on this machine (ray.kill of a SIGSTOPped actor); deadline path unverified")
 def test_hung_worker_is_killed_at_the_deadline(reference, tmp_path):
     d, _ = reference
-    pool = SignallingPool(signal.SIGSTOP, max_restarts=3, deadline=4.0)
+    pool = SignallingPool(signal.SIGSTOP, max_restarts=3, deadline=30.0)  # > a fresh worker's compile
     try:
         run_search(config(tmp_path / "run"), pool=pool)
     finally:
@@ -80,7 +80,7 @@ def test_hung_worker_is_killed_at_the_deadline(reference, tmp_path):
         except ProcessLookupError:
             pass
         pool.close()
-    assert pool.sent and pool.resubmitted >= 1
+    assert pool.sent and pool.killed >= 1 and pool.resubmitted >= 1
     assert sequence(tmp_path / "run") == sequence(d)
 
 

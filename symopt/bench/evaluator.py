@@ -153,7 +153,6 @@ def _seed_table(ev, budget_s: float, log) -> dict:
 
 def run(quick: bool = False, log: Callable[[str], None] | None = print) -> dict:
     from symopt.evaluation import make_evaluator
-    import numpy as np
 
     funnel = "test" if quick else "default"
     ev = make_evaluator(funnel, strategy="auto")

@@ -16,7 +16,8 @@ from symopt.commands import search as search_command
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     search_command.add_arguments(parser, resume=False)
     a = parser.add_argument
-    a("--meta-top", type=int, default=3, help="hall-of-fame entries re-scored on meta-validation (default 3)")
+    a("--meta-top", type=int, help="hall-of-fame entries meta-validated at the end; the best there is kept "
+                                    "(default 2)")
     a("--no-measure", action="store_true", help="simplify with exact rewrites only (no measured pruning)")
     a("--export-to", metavar="DIR", help="also replace the shipped result in DIR (e.g. discovered/)")
 
@@ -34,10 +35,12 @@ def run(args: argparse.Namespace) -> int:
     flags = search_command.overrides_from(args)
     if args.budget and args.time is None:
         flags.setdefault("search", {})["time"] = 0.0  # an explicit budget replaces the default time box
+    if args.meta_top is not None:
+        flags.setdefault("funnel", {})["meta_top"] = args.meta_top
     cfg = merge(cfg, flags, "command line")
     validate(cfg, "command line")
     out = sys.stderr if args.json else sys.stdout
-    options = Options(meta_top=args.meta_top, measure=not args.no_measure, export_to=args.export_to,
+    options = Options(measure=not args.no_measure, export_to=args.export_to,
                       command=command_line())
     summary = rediscover(cfg, options, log=lambda msg: print(msg, file=out, flush=True), progress=Progress(out))
     if args.json:

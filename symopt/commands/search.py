@@ -48,7 +48,7 @@ def overrides_from(args: argparse.Namespace) -> dict:
 def run(args: argparse.Namespace) -> int:
     from symopt.config import load_config
     from symopt.search import run_search
-    from symopt.search.driver import resume_config
+    from symopt.search.run import resume_config
     from symopt.search.progress import Progress
 
     overrides = overrides_from(args)

@@ -26,7 +26,8 @@ from symopt.evaluation.fitness import LR_GRID, REFERENCE, normalise, tuned
 log = logging.getLogger(__name__)
 
 STRATEGIES = ("auto", "interpreted", "compiled")
-AUTO_MEASURE_ABOVE_S = 1.0   # stages whose interpreted run is cheaper than this stay interpreted
+AUTO_MEASURE_ABOVE_S = 1.0   # stages whose run is cheaper than this stay interpreted
+AUTO_COMPILE_FRACTION = 0.25  # compile under this fraction of a run: compiled, interpreter not even built
 _INTERPRETERS: dict[tuple, object] = {}   # (task name, group) -> Interpreted, shared by evaluators
 DEFAULT_GROUP = 1            # programs sharing an opcode stream trained in one vmapped call
 
@@ -135,36 +136,53 @@ class Evaluator:
         if self.strategy != "auto":
             return self.strategy
         if task.name not in self._chosen:
-            self._chosen[task.name] = self._measure(task, seeds)
+            from symopt.evaluation import strategy_cache
+
+            known = strategy_cache.recall(task, len(seeds))
+            if known is not None:
+                self.costs[task.name] = {**known, "recalled": True}
+                self._chosen[task.name] = known["strategy"]
+            else:
+                self._chosen[task.name] = self._measure(task, seeds)
+                strategy_cache.remember(task, len(seeds), self.costs[task.name])
         return self._chosen[task.name]
 
     def _measure(self, task, seeds: tuple) -> str:
-        """Interpreted unless compiling each program pays for itself (measured on the reference)."""
-        ref = encode(load_seed(REFERENCE))
-        interp = self.interpreter(task)
-        interp.losses([ref], seeds)                       # compile
+        """Interpreted or compiled for this task, from costs measured here (kept in ``costs``).
+
+        1. compiled: compile and run a program never compiled before (the reference with one
+           constant nudged at random, so neither JAX's memory nor its disk cache answers);
+        2. a run under ``AUTO_MEASURE_ABOVE_S`` stays interpreted (a compile per program would cost
+           as much as the run); a compile under ``AUTO_COMPILE_FRACTION`` of a run goes compiled
+           without building the interpreter (tens of seconds for the transformers): with one program
+           per call (the default group) the interpreter can save at most that compile per program;
+        3. otherwise the interpreter is built and runs the reference (its losses become the
+           reference losses), and the cheaper per program wins: compile + run, or interpreted run.
+        """
+        import jax.numpy as jnp
+
+        from symopt.evaluation.compiled import compiled_trainer, enable_persistent_cache
+
+        enable_persistent_cache()
+        args = (jnp.asarray(seeds, jnp.int32), jnp.float32(1.0))
         t0 = time.perf_counter()
-        interp.losses([ref], seeds)
-        t_interp = time.perf_counter() - t0
-        cost = {"interpreted_run_s": t_interp}
-        choice = "interpreted"
-        if t_interp > AUTO_MEASURE_ABOVE_S:
-            import jax.numpy as jnp
-
-            from symopt.evaluation.compiled import compiled_trainer, enable_persistent_cache
-
-            enable_persistent_cache()
-            fn = compiled_trainer(task, load_seed(REFERENCE))
-            args = (jnp.asarray(seeds, jnp.int32), jnp.float32(1.0))
-            t0 = time.perf_counter()
-            fn(*args).block_until_ready()
-            t_first = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            fn(*args).block_until_ready()
-            t_run = time.perf_counter() - t0
-            cost.update(compiled_run_s=t_run, compile_s=max(0.0, t_first - t_run))
-            if t_first < t_interp:
-                choice = "compiled"
+        probe = compiled_trainer(task, _unseen_variant(load_seed(REFERENCE))).lower(*args).compile()
+        t_compile = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        np.asarray(probe(*args))
+        t_run = time.perf_counter() - t0
+        cost = {"compile_s": t_compile, "compiled_run_s": t_run}
+        if t_run < AUTO_MEASURE_ABOVE_S:
+            choice = "interpreted"
+        elif t_compile < AUTO_COMPILE_FRACTION * t_run:
+            choice = "compiled"
+        else:
+            losses, cost["interpreted_run_s"] = self.interpreter(task).timed_losses(
+                [encode(load_seed(REFERENCE))], seeds)
+            choice = "compiled" if t_compile + t_run < cost["interpreted_run_s"] else "interpreted"
+            if choice == "interpreted" and 1.0 in self.scales:   # the timed run was the reference's
+                for s, x in zip(seeds, np.asarray(losses, np.float64)[0]):
+                    self._reference[(task.name, choice, s, 1.0)] = float(x) if math.isfinite(x) else math.inf
         cost["strategy"] = choice
         self.costs[task.name] = cost
         return choice
@@ -183,9 +201,14 @@ class Evaluator:
             key = repr(p)
             todo.setdefault(key, []).append(i)
             first.setdefault(key, p)
-        keys = list(todo)
+        known = {}
+        ref_key = repr(load_seed(REFERENCE))   # the seed program itself: its losses are the reference's
+        if ref_key in todo and all((task.name, strategy, s, c) in self._reference for s in seeds for c in self.scales):
+            known[ref_key] = np.array([[self._reference[(task.name, strategy, s, c)] for s in seeds]
+                                       for c in self.scales])
+        keys = [k for k in todo if k not in known]
         results = self._train([first[k] for k in keys], task, seeds, strategy)
-        for k, r in zip(keys, results):
+        for k, r in [*zip(keys, results), *known.items()]:
             for i in todo[k]:
                 out[i] = r
         return out
@@ -234,6 +257,21 @@ class Evaluator:
         except Exception as exc:  # noqa: BLE001
             log.warning("compiled run failed (%s: %s); scoring inf", type(exc).__name__, exc)
         return table
+
+
+def _unseen_variant(program: Program) -> Program:
+    """``program`` with its first constant nudged by a random factor (1 + <1e-3): code never compiled."""
+    import dataclasses
+    import os
+
+    nudge = 1.0 + 1e-3 * int.from_bytes(os.urandom(4), "little") / 2 ** 32
+    stmts = list(program.statements)
+    for i, st in enumerate(stmts):
+        for k, a in enumerate(st.args):
+            if not isinstance(a, str):
+                stmts[i] = st.replace(args=st.args[:k] + (a * nudge,) + st.args[k + 1:])
+                return dataclasses.replace(program, statements=tuple(stmts))
+    return program
 
 
 def make_evaluator(funnel="default", *, strategy: str = "auto", lr_grid: bool = False,

@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from search_space.ops import OPCODES, OPS
-from symopt.evaluation.encoding import FIRST_STMT, MAX_STATES, REG_G, REG_LR, REG_S0, REG_W, Encoded
+from symopt.evaluation.encoding import FIRST_STMT, MAX_STATES, REG_G, REG_LR, REG_S0, REG_W
 
 
 def _branches(segments: jnp.ndarray, n_leaves: int):

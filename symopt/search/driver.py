@@ -6,18 +6,13 @@ worker count give the same sequence of programs and fitnesses whatever order
 the workers finish in.  Resume restores the last checkpoint (population, RNG,
 counters, cache, batches in flight) and replays candidates logged after it
 from ``evaluations.jsonl``: none is lost, none is logged twice.
-
->>> from symopt.config import load_config
->>> cfg = load_config(overrides={"search": {"budget": 0}})
->>> cfg["search"]["budget"]
-0
+Entry points (pool, fresh or resumed run) are in :mod:`symopt.search.run`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import time
 from collections import deque
 from pathlib import Path
@@ -30,7 +25,6 @@ from search_space.parse import parse
 from search_space.printer import format_program, one_line
 from search_space.program import Program
 from symopt.cache import FunctionalCache
-from symopt.config import dumps
 from symopt.errors import UserError
 from symopt.evolution import RegularizedEvolution
 from symopt.rundir import RunDir
@@ -63,10 +57,6 @@ class SearchResult:
     counters: dict
 
 
-def default_run_dir() -> str:
-    return os.path.join("runs", time.strftime("search-%Y%m%d-%H%M%S", time.gmtime()))
-
-
 class Search:
     def __init__(self, cfg: dict, rundir: RunDir, *, pool=None, progress: Progress | None = None):
         from proxies import load_funnel
@@ -75,7 +65,7 @@ class Search:
         from search_space.spaces import load_space
 
         self.cfg, self.rundir = cfg, rundir
-        s, ev, fu, rc = cfg["search"], cfg["evolution"], cfg["funnel"], cfg["ray"]
+        s, fu, rc = cfg["search"], cfg["funnel"], cfg["ray"]
         self.space = load_space(s["space"])
         self.seed_cand = Cand.of(load_seed(s["seed_program"]))
         self.mutator = Mutator(self.space, lr_linear=s["lr_linear"])
@@ -85,7 +75,8 @@ class Search:
             raise UserError(f"funnel: {exc}") from None
         self.stages = tuple(st.name for st in self.funnel.stages)
         self.rank = fu["rank"]
-        self.promoter = Promoter(self.stages, {st.name: st.promote_top for st in self.funnel.stages}, fu["window"])
+        self.promoter = Promoter(self.stages, {st.name: st.promote_top for st in self.funnel.stages}, fu["window"],
+                                 fu["promote_margin"])
         self.hof = HallOfFame(cfg["run"]["hall_of_fame"], self.stages, self.rank)
         self.rng = np.random.default_rng(s["seed"])
         self.cache = FunctionalCache()           # keyed by functional hash: fitness per stage
@@ -148,7 +139,8 @@ class Search:
 
     def _payload(self, job: dict) -> dict | None:
         if job["kind"] == "meta":
-            return {"kind": "meta", "items": job["items"], "heldout_seeds": job["heldout_seeds"]}
+            return {"kind": "meta", "items": job["items"], "heldout_seeds": job["heldout_seeds"]} \
+                if job["items"] else None
         items = [{"id": c["id"], "program": c["program"], "known": c["known"]} for c in job["cands"]
                  if not c["cached"] and c["id"] not in self.replay]
         return {"kind": "eval", "items": items, "thresholds": job["thresholds"]} if items else None
@@ -250,25 +242,59 @@ class Search:
             self.hof.set_scores(h, meta, held)
             if (job["evaluations"], h) not in self.meta_logged:
                 self.meta_logged.add((job["evaluations"], h))
+                entry = self.hof.get(h)
                 lines.append({"time": round(self.elapsed(), 3), "evaluations": job["evaluations"], "hash": h,
-                              "meta": meta, "heldout": held})
+                              "meta": meta, "heldout": held,
+                              "heldout_stage": self._heldout_stage(entry) if entry else None})
         self.rundir.append_meta(lines)
 
+    def _heldout_stage(self, entry: dict) -> str:
+        """Where held-out seeds re-score an entry: its highest stage, or the configured one."""
+        want = self.cfg["funnel"]["heldout_stage"]
+        return [s for s in self.stages if s in entry["fitness"]][-1] if want == "highest" else want
+
     def _meta_job(self) -> None:
+        """Meta-validate the top of the hall of fame: one job per program not yet scored (so the
+        programs spread over the workers), then one that logs the scores of the whole top."""
         top = self.hof.entries()[: self.cfg["funnel"]["meta_top"]]
         if not top:
             return
-        items = [{"hash": e["hash"], "program": e["program"],
-                  "stage": [s for s in self.stages if s in e["fitness"]][-1]}
-                 for e in top if e["hash"] not in self.meta_scores]
-        job = {"job": self.next_job_id, "kind": "meta", "items": items, "hashes": [e["hash"] for e in top],
-               "evaluations": self.counters["candidates"],
-               "heldout_seeds": list(self.funnel.heldout_seeds) if self.cfg["funnel"]["heldout"] else []}
-        self.next_job_id += 1
-        if items:
-            self.pool.submit(job["job"], self._payload(job))
-        job["submitted"] = bool(items)
-        self.pending.append(job)
+        heldout = list(self.funnel.heldout_seeds) if self.cfg["funnel"]["heldout"] else []
+        n = self.counters["candidates"]
+        for e in top:
+            if e["hash"] not in self.meta_scores:
+                item = {"hash": e["hash"], "program": e["program"], "stage": self._heldout_stage(e)}
+                job = {"job": self.next_job_id, "kind": "meta", "items": [item], "hashes": [],
+                       "evaluations": n, "heldout_seeds": heldout, "submitted": True}
+                self.next_job_id += 1
+                self.pool.submit(job["job"], self._payload(job))
+                self.pending.append(job)
+        self.pending.append({"job": None, "kind": "meta", "items": [], "hashes": [e["hash"] for e in top],
+                             "evaluations": n, "heldout_seeds": heldout, "submitted": False})
+
+    def _score_seed(self) -> None:
+        """Evaluation 0: the seed on every stage, one job per stage (dearest first), so that the
+        workers build the stages' trainers in parallel instead of one worker building them all."""
+        job = self._job([(self.seed_cand, None, "seed")], {s: None for s in self.stages})
+        ids = {}
+        for stage in reversed(self.stages):
+            ids[stage] = self.next_job_id
+            self.next_job_id += 1
+            self.pool.submit(ids[stage], {"kind": "score", "items": [{"program": self.seed_cand.text}],
+                                          "stage": stage, "seeds": None})
+        fitness, seconds, workers = {}, 0.0, set()
+        for stage in self.stages:
+            res, worker = self.pool.result(ids[stage])
+            fitness[stage], seconds = res["results"][0], seconds + res["busy"]
+            workers.add(worker)
+        self.counters["busy_seconds"] += seconds
+        c = job["cands"][0]
+        rec = {"eval_id": c["id"], "hash": c["hash"], "parent": None, "mutation": "seed", "program": c["program"],
+               "fitness": fitness, "seconds": seconds, "worker": "+".join(sorted(workers)), "cached": False,
+               "time": round(self.elapsed(), 3)}
+        self._account(c, rec)
+        self.rundir.append_evaluations([rec])
+        self._show(force=True)
 
     # -- restarts, checkpoints ------------------------------------------------
     def _restarts(self) -> None:
@@ -330,7 +356,9 @@ class Search:
     # -- the loop -----------------------------------------------------------
     def run(self) -> SearchResult:
         if self.evo is None:      # a fresh run: evaluate the seed on every stage first
-            self._submit(self._job([(self.seed_cand, None, "seed")], {s: None for s in self.stages}))
+            self.progress.note(f"warming up: the workers build the trainers of stages {', '.join(self.stages)} "
+                               f"and score the seed ({self.seed_cand.hash}) on each")
+            self._score_seed()
         every, meta_every = self.cfg["run"]["checkpoint_every"], self.cfg["funnel"]["meta_every"]
         while True:
             if self.evo is not None:
@@ -377,56 +405,4 @@ class Search:
         self.progress.update(force=force, evaluations=self.counters["candidates"], elapsed=self.elapsed(),
                              hit_rate=self.counters["cached"] / max(1, self.counters["candidates"] - 1),
                              best=score, program=one_line(parse(best["program"])) if best else "",
-                             budget=self.cfg["search"]["budget"] or None)
-
-
-def make_pool(cfg: dict):
-    from symopt.search.workers import Pool, RayPool, init_ray
-
-    rc = cfg["ray"]
-    if rc["workers"] == 0:
-        return Pool(cfg["funnel"]["name"])
-    init_ray(rc["address"], num_cpus=max(rc["workers"], os.cpu_count() or 1))
-    return RayPool(cfg["funnel"]["name"], rc["workers"], gpus_per_worker=rc["gpus_per_worker"],
-                   max_restarts=rc["max_restarts"], deadline=rc["batch_deadline"])
-
-
-def run_search(config: dict, *, resume: str | os.PathLike | None = None, pool=None,
-               progress: Progress | None = None) -> SearchResult:
-    """Run (or, with ``resume=DIR``, continue) a search configured by ``config`` (see :mod:`symopt.config`)."""
-    if resume is not None:
-        rundir = RunDir.open(resume)
-        state = rundir.checkpoint()
-        rundir.repair_log()
-    else:
-        path = config["search"]["run_dir"] or default_run_dir()
-        config = {**config, "search": {**config["search"], "run_dir": str(path)}}
-        rundir, state = RunDir.create(path, dumps(config)), None
-    own_pool = pool is None
-    pool = pool or make_pool(config)
-    try:
-        search = Search(config, rundir, pool=pool, progress=progress)
-        if state is not None:
-            search.restore(state)
-        elif resume is not None and rundir.evaluations():
-            raise UserError(f"{rundir.path}: no checkpoint.json to resume from (the run stopped before its first "
-                            "checkpoint); start a new run")
-        return search.run()
-    finally:
-        if own_pool:
-            pool.close()
-
-
-def resume_config(path: str | os.PathLike, overrides: dict | None = None) -> dict:
-    """The resolved config of the run at ``path`` (with ``overrides`` applied and written back)."""
-    from symopt.config import merge
-
-    rundir = RunDir.open(path)
-    raw = rundir.config()
-    from symopt.config import default_config
-
-    cfg = merge(default_config(), raw, str(rundir.child("config.toml")))
-    if overrides:
-        cfg = merge(cfg, overrides, "command line")
-        rundir._atomic_write("config.toml", dumps(cfg))
-    return cfg
+                             budget=self.cfg["search"]["budget"] or None, time_limit=self.cfg["search"]["time"] or None)

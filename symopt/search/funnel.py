@@ -1,9 +1,12 @@
 """Funnel promotion and fair ranking across stages.
 
 Candidates start on stage A.  A candidate goes on to the next stage when its
-fitness at this stage beats the seed program's or lies in the best
-``promote_top`` fraction of the stage's recent results (a window of the last
-``window`` results, so the bar follows the population).  Thresholds are fixed
+fitness at this stage beats the seed program's by more than ``margin`` (a
+relative 0.1 % by default: near-copies of the seed, whose gains are seed-noise
+sized, do not buy a 5x dearer stage) and lies in the best ``promote_top``
+fraction of the stage's recent results (a window of the last ``window``
+results, so the bar follows the population and caps the cost of the next
+stage once many candidates beat the seed).  Thresholds are fixed
 when a batch is submitted (deterministic: they depend only on results told
 before, in submission order).
 
@@ -15,8 +18,8 @@ higher stage wins); ``rank="stage"`` ranks by (stage reached, fitness there).
 >>> p = Promoter(("A", "B", "C"), {"A": 0.5, "B": 0.5, "C": 1.0}, window=4)
 >>> p.seed({"A": 1.0, "B": 1.0, "C": 1.0})
 >>> for f in (0.9, 2.0, 3.0, 4.0): p.record({"A": f})
->>> p.thresholds()["A"]
-2.0
+>>> p.thresholds()["A"]     # beat the seed (1.0) and be in the best half (<= 2.0)
+1.0
 >>> selection_score({"A": 0.9, "B": 1.2}, ("A", "B", "C"))
 (1.2, -1)
 """
@@ -53,8 +56,9 @@ def selection_score(fitness: dict, stages: tuple[str, ...], rank: str = "ratio")
 class Promoter:
     """Per-stage promotion thresholds from the seed's fitness and a window of recent results."""
 
-    def __init__(self, stages: tuple[str, ...], promote_top: dict, window: int = 200):
+    def __init__(self, stages: tuple[str, ...], promote_top: dict, window: int = 200, margin: float = 0.0):
         self.stages, self.promote_top, self.window = tuple(stages), dict(promote_top), window
+        self.margin = margin
         self.recent = {s: deque(maxlen=window) for s in self.stages[:-1]}
         self.seed_fitness: dict = {}
 
@@ -70,11 +74,11 @@ class Promoter:
         """``{stage: bar}``: a candidate with fitness <= bar at ``stage`` goes on (last stage: none)."""
         out = {}
         for s in self.stages[:-1]:
-            bar = self.seed_fitness.get(s, math.inf)
+            bar = self.seed_fitness.get(s, math.inf) * (1.0 - self.margin)
             vals = np.array(self.recent[s], float)
             if len(vals):
                 q = float(np.quantile(vals, self.promote_top[s], method="inverted_cdf"))
-                bar = max(bar, q) if math.isfinite(bar) else q
+                bar = min(bar, q)
             out[s] = bar if math.isfinite(bar) else None
         return out
 

@@ -41,6 +41,9 @@ class HallOfFame:
         """Best first."""
         return sorted(self._by_hash.values(), key=self._key)
 
+    def get(self, hash_: str) -> dict | None:
+        return self._by_hash.get(hash_)
+
     def best(self) -> dict | None:
         e = self.entries()
         return e[0] if e else None

@@ -17,11 +17,12 @@ import time
 
 
 def status_line(evaluations: int, elapsed: float, hit_rate: float, best, program: str,
-                budget: int | None = None) -> str:
+                budget: int | None = None, time_limit: float | None = None) -> str:
     rate = evaluations / elapsed if elapsed > 0 else 0.0
     of = f"/{budget}" if budget else ""
+    clock = f"{elapsed:.0f}/{time_limit:.0f} s" if time_limit else f"{elapsed:.0f} s"
     best_s = "-" if best is None or not math.isfinite(best) else f"{best:.4f}"
-    return (f"{evaluations}{of} cand  {rate:.1f}/s  cache {100 * hit_rate:.0f}%  best {best_s}  {program}")
+    return (f"{clock}  {evaluations}{of} cand  {rate:.1f}/s  cache {100 * hit_rate:.0f}%  best {best_s}  {program}")
 
 
 class Progress:
@@ -47,6 +48,12 @@ class Progress:
         else:
             self.stream.write(line + "\n")
         self.stream.flush()
+
+    def note(self, message: str) -> None:
+        """A line of its own (e.g. what the search is waiting for), between status updates."""
+        if self.enabled:
+            self.stream.write(("\r\x1b[K" if self.tty else "") + message + "\n")
+            self.stream.flush()
 
     def close(self) -> None:
         if self.enabled and self.tty:

@@ -18,10 +18,14 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import time
 from typing import Any
 
+from symopt.errors import UserError
 from symopt.search.funnel import promoted
+
+MAX_TIMEOUTS = 2    # a batch that runs past the deadline more often than this stops the search
 
 def _fit(x) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
@@ -42,13 +46,30 @@ class Evaluation:
             self._ev = make_evaluator(self.funnel_name, strategy=self.strategy)
         return self._ev
 
+    def warm(self, stages: list[str]) -> dict:
+        """Build what the stages need (strategy measured, interpreter compiled, reference losses)."""
+        from search_space.seeds import load_seed
+        from symopt.evaluation.fitness import REFERENCE
+
+        start = time.perf_counter()
+        for stage in stages:
+            self.evaluator.evaluate([load_seed(REFERENCE)], stage)
+        return {"busy": time.perf_counter() - start, "pid": os.getpid()}
+
     def run(self, job: dict) -> dict:
         from search_space.parse import parse
 
         start = time.perf_counter()
         ev = self.evaluator
         programs = [parse(it["program"]) for it in job["items"]]
-        if job["kind"] == "meta":
+        if job["kind"] == "score":       # plain scoring: fitness or raw losses per program
+            seeds = job.get("seeds")
+            if job.get("losses"):
+                results = ev.evaluate_losses(programs, job["stage"], seeds=seeds)
+                results = [[_fit(x) for x in row] for row in results]
+            else:
+                results = [_fit(x) for x in ev.evaluate(programs, job["stage"], seeds=seeds)]
+        elif job["kind"] == "meta":
             results = []
             for it, p in zip(job["items"], programs):
                 t0 = time.perf_counter()
@@ -84,8 +105,8 @@ class Pool:
 
     size = 1
 
-    def __init__(self, funnel: str):
-        self.evaluation = Evaluation(funnel)
+    def __init__(self, funnel: str, warm: tuple[str, ...] = ()):
+        self.evaluation = Evaluation(funnel)     # in process, stages warm on first use: ``warm`` is unused
         self.jobs: dict[int, dict] = {}
 
     def submit(self, job_id: int, job: dict) -> None:
@@ -116,7 +137,7 @@ class RayPool:
     """Ray actors with jobs in flight; results are returned by job id, whatever the completion order."""
 
     def __init__(self, funnel: str, workers: int, *, gpus_per_worker: float = 0.0, max_restarts: int = 3,
-                 deadline: float = 600.0):
+                 deadline: float = 600.0, warm: tuple[str, ...] = ()):
         import ray
 
         self.ray, self.size, self.deadline = ray, workers, deadline
@@ -131,11 +152,22 @@ class RayPool:
             def run(self, job):
                 return self.evaluation.run(job)
 
+            def warm(self, stages):
+                return self.evaluation.warm(stages)
+
             def pid(self):
                 return os.getpid()
 
+            def identity(self):
+                return os.getpid(), ray.util.get_node_ip_address()
+
         self._cls = Worker
+        self.local_node = ray.util.get_node_ip_address()
         self.actors = [self._new_actor() for _ in range(workers)]
+        # (pid, node) of each actor's process: a hung worker is SIGKILLed by pid when it runs on this node
+        self.identity = ray.get([a.identity.remote() for a in self.actors])
+        # every worker warms the stages at once, in parallel (jobs queue behind; errors surface with them)
+        self.warming = [a.warm.remote(list(warm)) for a in self.actors] if warm else []
         self.names = [f"w{i}" for i in range(workers)]
         self.jobs: dict[int, dict] = {}
         self.refs: dict[int, Any] = {}          # job id -> ObjectRef
@@ -144,6 +176,8 @@ class RayPool:
         self.done: dict[int, tuple[dict, str]] = {}
         self.resubmitted = 0
         self.replaced = 0
+        self.killed = 0
+        self.timeouts: dict[int, int] = {}       # job id -> deadlines it ran past
 
     def _new_actor(self):
         return self._cls.options(
@@ -165,9 +199,10 @@ class RayPool:
         i = self.where[job_id]
         if dead:
             try:  # is the actor coming back (restarts left) or gone for good?
-                self.ray.get(self.actors[i].pid.remote(), timeout=60)
+                self.identity[i] = self.ray.get(self.actors[i].identity.remote(), timeout=60)
             except Exception:
                 self.actors[i] = self._new_actor()
+                self.identity[i] = self.ray.get(self.actors[i].identity.remote())
                 self.replaced += 1
         self.resubmitted += 1
         self.refs[job_id] = self.actors[i].run.remote(self.jobs[job_id])
@@ -191,11 +226,29 @@ class RayPool:
             now = time.monotonic()
             for j, t in list(self.started.items()):
                 if j in self.refs and now - t > self.deadline:
-                    ray.kill(self.actors[self.where[j]], no_restart=False)  # hung: kill; restarts
+                    self.timeouts[j] = self.timeouts.get(j, 0) + 1
+                    if self.timeouts[j] > MAX_TIMEOUTS:
+                        raise UserError(f"a batch ran past ray.batch_deadline ({self.deadline:g} s) "
+                                        f"{MAX_TIMEOUTS + 1} times; raise the deadline or shrink ray.batch_size")
+                    self._kill(self.where[j])      # hung: its jobs fail with RayActorError and are resubmitted
                     self.started[j] = now
         out = self.done.pop(job_id)
         del self.jobs[job_id], self.where[job_id]
+        self.timeouts.pop(job_id, None)
         return out
+
+    def _kill(self, i: int) -> None:
+        """Kill worker ``i`` so that Ray restarts it.  A hung process may not answer Ray's own kill
+        request (it is stuck or stopped), so on this node it gets a SIGKILL by pid; elsewhere ray.kill."""
+        pid, node = self.identity[i]
+        self.killed += 1
+        if node == self.local_node:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        else:
+            self.ray.kill(self.actors[i], no_restart=False)
 
     def worker_pids(self) -> list[int]:
         return self.ray.get([a.pid.remote() for a in self.actors])

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from search_space.ops import OPS
-from symopt.simplify.graph import Graph, _ids
+from symopt.simplify.graph import Graph
 
 RULES: list = []
 

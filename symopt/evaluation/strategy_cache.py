@@ -1,0 +1,65 @@
+"""Measured evaluation strategies, remembered per machine next to JAX's compilation cache.
+
+The ``auto`` strategy measures, per task, whether compiling each program beats the
+compiled-once interpreter (see :meth:`Evaluator._measure`).  The answer depends on the
+task, the number of seeds per call, the device and the JAX version, so it is stored
+under exactly that key in ``<cache dir>/strategies.json`` (a private, user-owned
+directory): the next worker and the next run on this machine reuse it instead of
+measuring again.  A damaged file is ignored (and rewritten), never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+
+FILE = "strategies.json"
+
+
+def key(task, n_seeds: int) -> str:
+    import jax
+
+    device = jax.devices()[0]
+    config = json.dumps(task.info.get("config", {"name": task.name}), sort_keys=True, default=str)
+    digest = hashlib.sha256(config.encode()).hexdigest()[:12]
+    return f"{task.name}|{digest}|seeds={n_seeds}|{device.platform}|{device.device_kind}|jax-{jax.__version__}"
+
+
+def _path() -> str:
+    from symopt.evaluation.compiled import cache_dir
+
+    return os.path.join(cache_dir(), FILE)
+
+
+def _load() -> dict:
+    try:
+        with open(_path(), encoding="utf-8") as fh:
+            data = json.load(fh)
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def recall(task, n_seeds: int) -> dict | None:
+    """The stored measurement (``{"strategy", costs...}``) for this task and machine, or None."""
+    entry = _load().get(key(task, n_seeds))
+    if isinstance(entry, dict) and entry.get("strategy") in ("interpreted", "compiled"):
+        return entry
+    return None
+
+
+def remember(task, n_seeds: int, cost: dict) -> None:
+    """Store a measurement (atomically: temp file + rename; concurrent writers both measured)."""
+    path = _path()
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        data = _load()
+        data[key(task, n_seeds)] = cost
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".strategies-")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=1, sort_keys=True)
+        os.replace(tmp, path)
+    except OSError:
+        pass    # a read-only cache costs a measurement next time, nothing else

@@ -1,0 +1,80 @@
+"""Entry points of a search: the worker pool, a fresh or resumed run, a run's resolved config.
+
+>>> from symopt.config import load_config
+>>> cfg = load_config(overrides={"search": {"budget": 0}})
+>>> cfg["search"]["budget"]
+0
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from symopt.config import dumps
+from symopt.errors import UserError
+from symopt.rundir import RunDir
+from symopt.search.driver import Search, SearchResult
+from symopt.search.progress import Progress
+
+
+def default_run_dir() -> str:
+    return os.path.join("runs", time.strftime("search-%Y%m%d-%H%M%S", time.gmtime()))
+
+
+def make_pool(cfg: dict):
+    from symopt.search.workers import Pool, RayPool, init_ray
+
+    from proxies import load_funnel
+
+    rc, name = cfg["ray"], cfg["funnel"]["name"]
+    try:
+        stages = tuple(s.name for s in load_funnel(name).stages)
+    except ValueError as exc:
+        raise UserError(f"funnel: {exc}") from None
+    if rc["workers"] == 0:
+        return Pool(name)
+    init_ray(rc["address"], num_cpus=max(rc["workers"], os.cpu_count() or 1))
+    return RayPool(name, rc["workers"], gpus_per_worker=rc["gpus_per_worker"],
+                   max_restarts=rc["max_restarts"], deadline=rc["batch_deadline"], warm=stages[:1])
+
+
+def run_search(config: dict, *, resume: str | os.PathLike | None = None, pool=None,
+               progress: Progress | None = None) -> SearchResult:
+    """Run (or, with ``resume=DIR``, continue) a search configured by ``config`` (see :mod:`symopt.config`)."""
+    if resume is not None:
+        rundir = RunDir.open(resume)
+        state = rundir.checkpoint()
+        rundir.repair_log()
+    else:
+        path = config["search"]["run_dir"] or default_run_dir()
+        config = {**config, "search": {**config["search"], "run_dir": str(path)}}
+        rundir, state = RunDir.create(path, dumps(config)), None
+    own_pool = pool is None
+    pool = pool or make_pool(config)
+    try:
+        search = Search(config, rundir, pool=pool, progress=progress)
+        if state is not None:
+            search.restore(state)
+        elif resume is not None and rundir.evaluations():
+            raise UserError(f"{rundir.path}: no checkpoint.json to resume from (the run stopped before its first "
+                            "checkpoint); start a new run")
+        return search.run()
+    finally:
+        if own_pool:
+            pool.close()
+
+
+def resume_config(path: str | os.PathLike, overrides: dict | None = None) -> dict:
+    """The resolved config of the run at ``path`` (with ``overrides`` applied and written back)."""
+    from symopt.config import merge
+
+    rundir = RunDir.open(path)
+    raw = rundir.config()
+    from symopt.config import default_config
+
+    cfg = merge(default_config(), raw, str(rundir.child("config.toml")))
+    if overrides:
+        cfg = merge(cfg, overrides, "command line")
+        rundir._atomic_write("config.toml", dumps(cfg))
+    return cfg
