@@ -76,14 +76,40 @@ def run_row(name: str, seed: int, budget: int, workers: int, root: str) -> dict:
     }
 
 
+def table(results: list[dict], rows) -> str:
+    """The README's markdown table from the per-run results (rows with no finished run are left out)."""
+    lines = ["| row | seed -> target (funnel, budget) | runs reaching target | best family per run | "
+             "candidates to first | seconds to first | wall s per run |", "|---|---|---|---|---|---|---|"]
+    for name in rows:
+        rs = [r for r in results if r["row"] == name]
+        if not rs:
+            continue
+        row = ROWS[name]
+        hit = [r for r in rs if r["reached"]]
+        lines.append(
+            f"| {name} | {row['seed_program']} -> {'/'.join(sorted(row['targets']))} ({row['funnel']}, "
+            f"{rs[0]['budget']}) | {len(hit)}/{len(rs)} | {', '.join(str(r['best_family']) for r in rs)} | "
+            f"{', '.join(str(r['candidates_to_first']) for r in hit) or '-'} | "
+            f"{', '.join(str(r['seconds_to_first']) for r in hit) or '-'} | "
+            f"{', '.join(str(round(r['wall_s'])) for r in rs)} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rows", nargs="+", choices=sorted(ROWS), default=sorted(ROWS))
+    ap.add_argument("--rows", nargs="+", choices=list(ROWS), default=list(ROWS))
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--budget", type=int, default=0, help="candidates per run (default: the row's)")
     ap.add_argument("--workers", type=int, default=0, help="Ray workers (0 = in-process)")
     ap.add_argument("--json", help="also write the results to this file")
+    ap.add_argument("--from-log", metavar="FILE", help="only print the table from the JSON lines a run wrote "
+                                                       "to stderr (e.g. an interrupted run)")
     args = ap.parse_args(argv)
+    if args.from_log:
+        with open(args.from_log, encoding="utf-8") as fh:
+            results = [json.loads(line) for line in fh if line.startswith('{"row"')]
+        print(table(results, args.rows))
+        return 0
     results = []
     with tempfile.TemporaryDirectory(prefix="symopt-rediscovery-") as root:
         for name in args.rows:
@@ -91,18 +117,7 @@ def main(argv=None) -> int:
                 r = run_row(name, seed, args.budget or ROWS[name]["budget"], args.workers, root)
                 results.append(r)
                 print(json.dumps(r), file=sys.stderr, flush=True)
-    print(f"| row | seed -> target | runs reaching target | best family per seed | candidates to first | "
-          f"seconds to first |")
-    print("|---|---|---|---|---|---|")
-    for name in args.rows:
-        rs = [r for r in results if r["row"] == name]
-        row = ROWS[name]
-        hit = [r for r in rs if r["reached"]]
-        print(f"| {name} | {row['seed_program']} -> {'/'.join(sorted(row['targets']))} ({row['funnel']}, "
-              f"budget {rs[0]['budget']}) | {len(hit)}/{len(rs)} | "
-              f"{', '.join(str(r['best_family']) for r in rs)} | "
-              f"{', '.join(str(r['candidates_to_first']) for r in hit) or '-'} | "
-              f"{', '.join(str(r['seconds_to_first']) for r in hit) or '-'} |")
+    print(table(results, args.rows))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(results, fh, indent=1)
