@@ -99,6 +99,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", nargs="+", choices=list(ROWS), default=list(ROWS))
     ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--first-seed", type=int, default=0, help="search seeds first-seed .. first-seed + seeds - 1")
     ap.add_argument("--budget", type=int, default=0, help="candidates per run (default: the row's)")
     ap.add_argument("--workers", type=int, default=0, help="Ray workers (0 = in-process)")
     ap.add_argument("--json", help="also write the results to this file")
@@ -113,7 +114,7 @@ def main(argv=None) -> int:
     results = []
     with tempfile.TemporaryDirectory(prefix="symopt-rediscovery-") as root:
         for name in args.rows:
-            for seed in range(args.seeds):
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
                 r = run_row(name, seed, args.budget or ROWS[name]["budget"], args.workers, root)
                 results.append(r)
                 print(json.dumps(r), file=sys.stderr, flush=True)
