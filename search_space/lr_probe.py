@@ -4,10 +4,13 @@ The program is run for a few steps on fixed random ``w``/``g`` (one small
 parameter tensor), states carried, with the learning rate ``lr``, ``0.5 lr``
 and ``3 lr`` side by side as three rows of one batch.  The update of each
 scaled run must equal the scaled update of the base run at every step
-(relative tolerance ``RTOL``).  Values are evaluated with the functions of
-:data:`search_space.ops.OPS` themselves (their ``fn`` / ``terms`` /
-``finish``), so the probe has the semantics of :mod:`search_space.execute`:
-a scalar is a ``(K, 1)`` column (one value per run), a tensor ``(K, N)``.
+(relative tolerance ``RTOL``).  Values are evaluated in NumPy with the
+functions of :data:`search_space.ops.OPS` themselves (their ``np_fn`` /
+``np_terms`` / ``np_finish``: the same definitions as the JAX reference
+:mod:`search_space.execute`, which the tests check the probe against on a
+fuzz corpus): a scalar is a ``(K, 1)`` column (one value per run), a tensor
+``(K, N)``.  A probe costs tens of microseconds, so the search loop can
+afford it for every child.
 """
 
 from __future__ import annotations
@@ -38,13 +41,13 @@ _WS, _GS = _inputs()
 def _apply(name: str, args):
     op = OPS[name]
     if op.kind == "constant":
-        return np.full((len(SCALES), 1), np.float32(op.fn()), np.float32)
+        return np.full((len(SCALES), 1), np.float32(op.np_fn()), np.float32)
     if op.kind == "elementwise":
-        return np.asarray(op.fn(*args), np.float32)
-    terms = [np.broadcast_to(np.asarray(t), (len(SCALES), SIZE)) for t in op.terms(*args)]
+        return np.asarray(op.np_fn(*args), np.float32)
+    terms = [np.broadcast_to(np.asarray(t), (len(SCALES), SIZE)) for t in op.np_terms(*args)]
     # one leaf: tree sums and leaf sums coincide
     sums = tuple(np.sum(t, axis=1, keepdims=True, dtype=np.float32) for t in terms)
-    out = np.asarray(op.finish(sums, *args), np.float32)
+    out = np.asarray(op.np_finish(sums, *args), np.float32)
     if op.kind in ("leaf_reduce", "tree_scale"):
         out = np.broadcast_to(out, (len(SCALES), SIZE))
     return out

@@ -1,8 +1,10 @@
 """The function table: every function a program may call, in one place.
 
 Each :class:`Op` carries its arity, its *kind* (how it treats the parameter
-tree), a JAX implementation, how it prints, and the algebraic facts a
-simplifier may rely on.  Nothing else in the project defines per-function
+tree), one implementation written against an array module (JAX for the
+reference semantics and the evaluator, NumPy for the cheap checks of the
+search loop; JAX is imported on first use), how it prints, and the
+algebraic facts a simplifier may rely on.  Nothing else in the project defines per-function
 behaviour: the parser, type checker, interpreter, executor, simplifier and
 exporters all read this table.
 
@@ -42,110 +44,168 @@ Facts (strings in ``Op.facts``)
 from __future__ import annotations
 
 import dataclasses
+import functools
+import math
 from typing import Callable
 
-import jax.numpy as jnp
+import numpy as np
 
 EPS = 1e-8
 
 KINDS = ("constant", "elementwise", "reduce", "leaf_reduce", "tree_scale")
 
 
+def _jnp():
+    import jax.numpy as jnp   # imported on first use: the language itself needs no JAX
+
+    return jnp
+
+
+def _bind(f: Callable | None, xp) -> Callable | None:
+    return None if f is None else functools.partial(f, xp)
+
+
 @dataclasses.dataclass(frozen=True)
 class Op:
+    """One function of the language.
+
+    ``impl``, ``impl_terms`` and ``impl_finish`` take the array module first
+    (``numpy`` or ``jax.numpy``), so one definition serves both back ends:
+    ``fn`` / ``terms`` / ``finish`` are the JAX functions (reference
+    semantics), ``np_fn`` / ``np_terms`` / ``np_finish`` the NumPy ones used by
+    the cheap checks of the search loop (lr probe, planted fitness).
+    """
+
     name: str
     arity: int
     kind: str
-    fn: Callable | None = None          # elementwise / constant implementation
-    terms: Callable | None = None       # non-elementwise: args -> tuple of arrays to sum
-    finish: Callable | None = None      # non-elementwise: (sums, *args) -> result
-    infix: str | None = None            # "+", "-", "*", "/" print infix
+    impl: Callable | None = None         # elementwise / constant: impl(xp, *args)
+    impl_terms: Callable | None = None   # non-elementwise: impl_terms(xp, *args) -> arrays to sum
+    impl_finish: Callable | None = None  # non-elementwise: impl_finish(xp, sums, *args) -> result
+    infix: str | None = None             # "+", "-", "*", "/" print infix
     facts: frozenset = frozenset()
     doc: str = ""
 
     def has(self, fact: str) -> bool:
         return fact in self.facts
 
+    @functools.cached_property
+    def fn(self) -> Callable | None:
+        return _bind(self.impl, _jnp())
+
+    @functools.cached_property
+    def terms(self) -> Callable | None:
+        return _bind(self.impl_terms, _jnp())
+
+    @functools.cached_property
+    def finish(self) -> Callable | None:
+        return _bind(self.impl_finish, _jnp())
+
+    @functools.cached_property
+    def np_fn(self) -> Callable | None:
+        return _bind(self.impl, np)
+
+    @functools.cached_property
+    def np_terms(self) -> Callable | None:
+        return _bind(self.impl_terms, np)
+
+    @functools.cached_property
+    def np_finish(self) -> Callable | None:
+        return _bind(self.impl_finish, np)
+
 
 def _f(*names: str) -> frozenset:
     return frozenset(names)
 
 
-def _div(x, y):
+def _ew(name: str, arity: int, impl: Callable, **kw) -> Op:
+    return Op(name, arity, "elementwise", impl=impl, **kw)
+
+
+def _div(xp, x, y):
     return x / (y + EPS)
 
 
-def _clip(x, c):
-    c = jnp.abs(c)
-    return jnp.clip(x, -c, c)
+def _clip(xp, x, c):
+    c = xp.abs(c)
+    return xp.clip(x, -c, c)
 
 
-def _interp(x, y, a):
+def _interp(xp, x, y, a):
     return (1.0 - a) * x + a * y
 
 
-def _sq(x):
+def _sq(xp, x):
     return (x * x,)
+
+
+def _sqrt_sum(xp, s, x):
+    return xp.sqrt(s[0])
+
+
+def _unary(name: str, facts: frozenset = frozenset(), doc: str = "") -> Op:
+    """A unary function the array modules share by name (``xp.<name>``)."""
+    return _ew(name, 1, lambda xp, x: getattr(xp, name)(x), facts=facts, doc=doc)
 
 
 _TABLE: list[Op] = [
     # constants
-    Op("get_pi", 0, "constant", fn=lambda: jnp.float32(jnp.pi), doc="pi"),
-    Op("get_e", 0, "constant", fn=lambda: jnp.float32(jnp.e), doc="e"),
-    Op("get_eps", 0, "constant", fn=lambda: jnp.float32(EPS), doc="1e-8"),
+    Op("get_pi", 0, "constant", impl=lambda xp: xp.float32(math.pi), doc="pi"),
+    Op("get_e", 0, "constant", impl=lambda xp: xp.float32(math.e), doc="e"),
+    Op("get_eps", 0, "constant", impl=lambda xp: xp.float32(EPS), doc="1e-8"),
     # unary elementwise
-    Op("abs", 1, "elementwise", fn=jnp.abs, facts=_f("even", "idempotent", "homogeneous", "nonnegative")),
-    Op("cos", 1, "elementwise", fn=jnp.cos, facts=_f("even")),
-    Op("sin", 1, "elementwise", fn=jnp.sin, facts=_f("odd")),
-    Op("tan", 1, "elementwise", fn=jnp.tan, facts=_f("odd")),
-    Op("arcsin", 1, "elementwise", fn=jnp.arcsin, facts=_f("odd", "sign_preserving")),
-    Op("arccos", 1, "elementwise", fn=jnp.arccos),
-    Op("arctan", 1, "elementwise", fn=jnp.arctan, facts=_f("odd", "sign_preserving")),
-    Op("sinh", 1, "elementwise", fn=jnp.sinh, facts=_f("odd", "sign_preserving")),
-    Op("cosh", 1, "elementwise", fn=jnp.cosh, facts=_f("even", "nonnegative")),
-    Op("tanh", 1, "elementwise", fn=jnp.tanh, facts=_f("odd", "sign_preserving")),
-    Op("arcsinh", 1, "elementwise", fn=jnp.arcsinh, facts=_f("odd", "sign_preserving")),
-    Op("arccosh", 1, "elementwise", fn=jnp.arccosh, facts=_f("nonnegative")),
-    Op("arctanh", 1, "elementwise", fn=jnp.arctanh, facts=_f("odd", "sign_preserving")),
-    Op("exp", 1, "elementwise", fn=jnp.exp, facts=_f("nonnegative")),
-    Op("exp2", 1, "elementwise", fn=jnp.exp2, facts=_f("nonnegative")),
-    Op("exp10", 1, "elementwise", fn=lambda x: jnp.power(10.0, x), facts=_f("nonnegative")),
-    Op("expm1", 1, "elementwise", fn=jnp.expm1, facts=_f("sign_preserving")),
-    Op("log", 1, "elementwise", fn=lambda x: jnp.log(jnp.abs(x)), facts=_f("even"), doc="log(|x|)"),
-    Op("log10", 1, "elementwise", fn=lambda x: jnp.log10(jnp.abs(x)), facts=_f("even"), doc="log10(|x|)"),
-    Op("log2", 1, "elementwise", fn=lambda x: jnp.log2(jnp.abs(x)), facts=_f("even"), doc="log2(|x|)"),
-    Op("log1p", 1, "elementwise", fn=jnp.log1p, facts=_f("sign_preserving")),
-    Op("square", 1, "elementwise", fn=lambda x: x * x, facts=_f("even", "nonnegative")),
-    Op("sqrt", 1, "elementwise", fn=lambda x: jnp.sqrt(jnp.abs(x)), facts=_f("even", "nonnegative"), doc="sqrt(|x|)"),
-    Op("cube", 1, "elementwise", fn=lambda x: x * x * x, facts=_f("odd", "sign_preserving")),
-    Op("cbrt", 1, "elementwise", fn=jnp.cbrt, facts=_f("odd", "sign_preserving")),
-    Op("sign", 1, "elementwise", fn=jnp.sign, facts=_f("odd", "idempotent", "scale_invariant", "sign_preserving")),
-    Op("reciprocal", 1, "elementwise", fn=lambda x: 1.0 / (x + EPS), facts=_f("sign_preserving"), doc="1/(x+eps)"),
-    Op("invert", 1, "elementwise", fn=lambda x: 1.0 - x, facts=_f("involution"), doc="1 - x"),
-    Op("negative", 1, "elementwise", fn=jnp.negative, facts=_f("odd", "involution", "homogeneous")),
+    _unary("abs", _f("even", "idempotent", "homogeneous", "nonnegative")),
+    _unary("cos", _f("even")),
+    _unary("sin", _f("odd")),
+    _unary("tan", _f("odd")),
+    _unary("arcsin", _f("odd", "sign_preserving")),
+    _unary("arccos"),
+    _unary("arctan", _f("odd", "sign_preserving")),
+    _unary("sinh", _f("odd", "sign_preserving")),
+    _unary("cosh", _f("even", "nonnegative")),
+    _unary("tanh", _f("odd", "sign_preserving")),
+    _unary("arcsinh", _f("odd", "sign_preserving")),
+    _unary("arccosh", _f("nonnegative")),
+    _unary("arctanh", _f("odd", "sign_preserving")),
+    _unary("exp", _f("nonnegative")),
+    _unary("exp2", _f("nonnegative")),
+    _ew("exp10", 1, lambda xp, x: xp.power(10.0, x), facts=_f("nonnegative")),
+    _unary("expm1", _f("sign_preserving")),
+    _ew("log", 1, lambda xp, x: xp.log(xp.abs(x)), facts=_f("even"), doc="log(|x|)"),
+    _ew("log10", 1, lambda xp, x: xp.log10(xp.abs(x)), facts=_f("even"), doc="log10(|x|)"),
+    _ew("log2", 1, lambda xp, x: xp.log2(xp.abs(x)), facts=_f("even"), doc="log2(|x|)"),
+    _unary("log1p", _f("sign_preserving")),
+    _ew("square", 1, lambda xp, x: x * x, facts=_f("even", "nonnegative")),
+    _ew("sqrt", 1, lambda xp, x: xp.sqrt(xp.abs(x)), facts=_f("even", "nonnegative"), doc="sqrt(|x|)"),
+    _ew("cube", 1, lambda xp, x: x * x * x, facts=_f("odd", "sign_preserving")),
+    _unary("cbrt", _f("odd", "sign_preserving")),
+    _unary("sign", _f("odd", "idempotent", "scale_invariant", "sign_preserving")),
+    _ew("reciprocal", 1, lambda xp, x: 1.0 / (x + EPS), facts=_f("sign_preserving"), doc="1/(x+eps)"),
+    _ew("invert", 1, lambda xp, x: 1.0 - x, facts=_f("involution"), doc="1 - x"),
+    _unary("negative", _f("odd", "involution", "homogeneous")),
     # reductions and tree-wide ops
-    Op("norm", 1, "leaf_reduce", terms=_sq, finish=lambda s, x: jnp.sqrt(s[0]),
+    Op("norm", 1, "leaf_reduce", impl_terms=_sq, impl_finish=_sqrt_sum,
        facts=_f("even", "homogeneous", "nonnegative"), doc="L2 norm of each parameter tensor, broadcast over it"),
-    Op("global_norm", 1, "reduce", terms=_sq, finish=lambda s, x: jnp.sqrt(s[0]),
+    Op("global_norm", 1, "reduce", impl_terms=_sq, impl_finish=_sqrt_sum,
        facts=_f("even", "homogeneous", "nonnegative"), doc="L2 norm over the whole parameter tree"),
-    Op("dot", 2, "reduce", terms=lambda x, y: (x * y,), finish=lambda s, x, y: s[0],
+    Op("dot", 2, "reduce", impl_terms=lambda xp, x, y: (x * y,), impl_finish=lambda xp, s, x, y: s[0],
        facts=_f("commutative"), doc="sum of x*y over the whole tree"),
-    Op("cosine_sim", 2, "reduce", terms=lambda x, y: (x * y, x * x, y * y),
-       finish=lambda s, x, y: s[0] / (jnp.sqrt(s[1] * s[2]) + EPS),
+    Op("cosine_sim", 2, "reduce", impl_terms=lambda xp, x, y: (x * y, x * x, y * y),
+       impl_finish=lambda xp, s, x, y: s[0] / (xp.sqrt(s[1] * s[2]) + EPS),
        facts=_f("commutative"), doc="dot(x, y) / (|x| |y| + eps) over the whole tree"),
-    Op("clip_by_global_norm", 2, "tree_scale", terms=lambda x, c: (x * x,),
-       finish=lambda s, x, c: x * jnp.minimum(1.0, jnp.abs(c) / (jnp.sqrt(s[0]) + EPS)),
+    Op("clip_by_global_norm", 2, "tree_scale", impl_terms=lambda xp, x, c: (x * x,),
+       impl_finish=lambda xp, s, x, c: x * xp.minimum(1.0, xp.abs(c) / (xp.sqrt(s[0]) + EPS)),
        doc="x scaled so that its global norm is at most |c|"),
     # binary / ternary elementwise
-    Op("interp", 3, "elementwise", fn=_interp, doc="(1 - a) * x + a * y"),
-    Op("power", 2, "elementwise", fn=jnp.power),
-    Op("clip", 2, "elementwise", fn=_clip, facts=_f("sign_preserving"), doc="clip x to [-|c|, |c|]"),
-    Op("max", 2, "elementwise", fn=jnp.maximum, facts=_f("commutative", "idempotent")),
-    Op("min", 2, "elementwise", fn=jnp.minimum, facts=_f("commutative", "idempotent")),
-    Op("add", 2, "elementwise", fn=jnp.add, infix="+", facts=_f("commutative")),
-    Op("sub", 2, "elementwise", fn=jnp.subtract, infix="-"),
-    Op("mul", 2, "elementwise", fn=jnp.multiply, infix="*", facts=_f("commutative")),
-    Op("div", 2, "elementwise", fn=_div, infix="/", doc="x / (y + eps)"),
+    _ew("interp", 3, _interp, doc="(1 - a) * x + a * y"),
+    _ew("power", 2, lambda xp, x, y: xp.power(x, y)),
+    _ew("clip", 2, _clip, facts=_f("sign_preserving"), doc="clip x to [-|c|, |c|]"),
+    _ew("max", 2, lambda xp, x, y: xp.maximum(x, y), facts=_f("commutative", "idempotent")),
+    _ew("min", 2, lambda xp, x, y: xp.minimum(x, y), facts=_f("commutative", "idempotent")),
+    _ew("add", 2, lambda xp, x, y: xp.add(x, y), infix="+", facts=_f("commutative")),
+    _ew("sub", 2, lambda xp, x, y: xp.subtract(x, y), infix="-"),
+    _ew("mul", 2, lambda xp, x, y: xp.multiply(x, y), infix="*", facts=_f("commutative")),
+    _ew("div", 2, _div, infix="/", doc="x / (y + eps)"),
 ]
 
 OPS: dict[str, Op] = {op.name: op for op in _TABLE}

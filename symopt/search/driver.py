@@ -201,13 +201,16 @@ class Search:
             if isinstance(value, dict):      # replayed from the log
                 rec = value
             else:
-                fitness, seconds, worker = value
-                rec = {"eval_id": c["id"], "hash": c["hash"], "parent": c["parent"], "mutation": c["mutation"],
-                       "program": c["program"], "fitness": fitness, "seconds": seconds, "worker": worker,
-                       "cached": c["cached"], "time": round(self.elapsed(), 3)}
+                rec = self._record(c, *value)
                 new_records.append(rec)
             self._account(c, rec)
         self.rundir.append_evaluations(new_records)
+
+    def _record(self, c: dict, fitness: dict, seconds: float, worker: str) -> dict:
+        """The log line of candidate ``c`` (one line of ``evaluations.jsonl``)."""
+        return {"eval_id": c["id"], "hash": c["hash"], "parent": c["parent"], "mutation": c["mutation"],
+                "program": c["program"], "fitness": fitness, "seconds": seconds, "worker": worker,
+                "cached": c["cached"], "time": round(self.elapsed(), 3)}
 
     def _account(self, c: dict, rec: dict) -> None:
         fitness = {k: (math.inf if v is None else v) for k, v in rec["fitness"].items()}
@@ -289,9 +292,7 @@ class Search:
             workers.add(worker)
         self.counters["busy_seconds"] += seconds
         c = job["cands"][0]
-        rec = {"eval_id": c["id"], "hash": c["hash"], "parent": None, "mutation": "seed", "program": c["program"],
-               "fitness": fitness, "seconds": seconds, "worker": "+".join(sorted(workers)), "cached": False,
-               "time": round(self.elapsed(), 3)}
+        rec = self._record(c, fitness, seconds, "+".join(sorted(workers)))
         self._account(c, rec)
         self.rundir.append_evaluations([rec])
         self._show(force=True)

@@ -105,8 +105,8 @@ class Pool:
 
     size = 1
 
-    def __init__(self, funnel: str, warm: tuple[str, ...] = ()):
-        self.evaluation = Evaluation(funnel)     # in process, stages warm on first use: ``warm`` is unused
+    def __init__(self, funnel: str):
+        self.evaluation = Evaluation(funnel)     # in process: stages warm on first use
         self.jobs: dict[int, dict] = {}
 
     def submit(self, job_id: int, job: dict) -> None:
@@ -167,7 +167,8 @@ class RayPool:
         # (pid, node) of each actor's process: a hung worker is SIGKILLed by pid when it runs on this node
         self.identity = ray.get([a.identity.remote() for a in self.actors])
         # every worker warms the stages at once, in parallel (jobs queue behind; errors surface with them)
-        self.warming = [a.warm.remote(list(warm)) for a in self.actors] if warm else []
+        for a in self.actors if warm else ():
+            a.warm.remote(list(warm))
         self.names = [f"w{i}" for i in range(workers)]
         self.jobs: dict[int, dict] = {}
         self.refs: dict[int, Any] = {}          # job id -> ObjectRef
