@@ -31,6 +31,7 @@ not scale linearly with the ``lr`` input (see :mod:`search_space.lr_probe`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from functools import lru_cache
 
 import networkx as nx
@@ -60,9 +61,9 @@ class Analysis:
     live: tuple[bool, ...]               # per statement, within and across steps
     live_states: tuple[bool, ...]        # per state: does a later step read it on a live path?
     input_types: dict
-    graph: nx.DiGraph
     defs: tuple                          # per statement: the nodes its arguments read (None for constants)
     returns: tuple                       # node of each returned value
+    live_nodes: frozenset                # every node the update depends on (this step or later ones)
 
     @property
     def live_statements(self) -> tuple[Statement, ...]:
@@ -81,49 +82,55 @@ class Analysis:
             return statement_line(len(self.program.statements))
         return statement_line(self.error_statement)
 
-    def type_of(self, node) -> str:
-        if node is None:
-            return SCALAR
-        if node[0] == "input":
-            return self.input_types[node[1]]
-        return self.types[node[1]]
+    @functools.cached_property
+    def graph(self) -> nx.DiGraph:
+        """The dataflow graph (see the module docstring), built on first use."""
+        g = nx.DiGraph()
+        for name in self.program.inputs:
+            g.add_node(("input", name))
+        for i, (st, reads) in enumerate(zip(self.program.statements, self.defs)):
+            g.add_node(("stmt", i), statement=st)
+            for pos, src in enumerate(reads):
+                if src is not None:
+                    g.add_edge(src, ("stmt", i), arg=pos, step=False)
+        for j, src in enumerate(self.returns):
+            g.add_edge(src, ("return", j), arg=0, step=False)
+        for j, state in enumerate(self.program.states):
+            g.add_edge(("return", 1 + j), ("input", state), step=True)
+        return g
 
     def depends_on(self, name: str) -> bool:
         """Does the update depend on input ``name`` (through any number of steps)?"""
-        return ("input", name) in _ancestors(self)
-
-
-def _ancestors(a: Analysis) -> set:
-    return nx.ancestors(a.graph, ("return", 0)) | {("return", 0)}
+        return ("input", name) in self.live_nodes
 
 
 def _build(program: Program):
-    g = nx.DiGraph()
-    current = {}
-    input_types = {}
-    for name in program.inputs:
-        node = ("input", name)
-        g.add_node(node)
-        current[name] = node
-        input_types[name] = SCALAR if name == "lr" else TENSOR
+    """Per statement the nodes its arguments read, the node of each returned value, the input types."""
+    current = {name: ("input", name) for name in program.inputs}
+    input_types = {name: SCALAR if name == "lr" else TENSOR for name in program.inputs}
     defs = []
     for i, st in enumerate(program.statements):
-        node = ("stmt", i)
-        g.add_node(node, statement=st)
-        reads = tuple(current[a] if isinstance(a, str) else None for a in st.args)
-        for pos, src in enumerate(reads):
-            if src is not None:
-                g.add_edge(src, node, arg=pos, step=False)
-        defs.append(reads)
-        current[st.target] = node
-    returns = []
-    for j, name in enumerate(program.returns):
-        node = ("return", j)
-        g.add_edge(current[name], node, arg=0, step=False)
-        returns.append(current[name])
-    for j, state in enumerate(program.states):
-        g.add_edge(("return", 1 + j), ("input", state), step=True)
-    return g, tuple(defs), tuple(returns), input_types
+        defs.append(tuple(current[a] if isinstance(a, str) else None for a in st.args))
+        current[st.target] = ("stmt", i)
+    returns = tuple(current[name] for name in program.returns)
+    return tuple(defs), returns, input_types
+
+
+def _upstream(start, defs, returns, states, *, across_steps: bool) -> set:
+    """Nodes ``start`` reads, transitively; ``across_steps`` also follows a state input to the value
+    the previous step returned for it."""
+    state_return = {("input", s): returns[1 + j] for j, s in enumerate(states)}
+    seen, stack = set(), [start]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if node[0] == "stmt":
+            stack.extend(r for r in defs[node[1]] if r is not None)
+        elif across_steps and node in state_return:
+            stack.append(state_return[node])
+    return seen
 
 
 def _infer_types(program: Program, defs, input_types) -> tuple[str, ...]:
@@ -156,9 +163,9 @@ def analyze(program: Program) -> Analysis:
 
 @lru_cache(maxsize=4096)
 def _analyze_cached(program: Program) -> Analysis:
-    graph, defs, returns, input_types = _build(program)
+    defs, returns, input_types = _build(program)
     types = _infer_types(program, defs, input_types)
-    live_nodes = nx.ancestors(graph, ("return", 0)) | {("return", 0)}
+    live_nodes = frozenset(_upstream(returns[0], defs, returns, program.states, across_steps=True))
     live = tuple(("stmt", i) in live_nodes for i in range(len(program.statements)))
     live_states = tuple(("input", s) in live_nodes for s in program.states)
 
@@ -198,25 +205,15 @@ def _analyze_cached(program: Program) -> Analysis:
         live=live,
         live_states=live_states,
         input_types=input_types,
-        graph=graph,
         defs=defs,
         returns=returns,
+        live_nodes=live_nodes,
     )
 
 
 def _state_inputs_of_step(a: Analysis, node) -> set:
-    """Ancestors of ``node`` within one step (cross-step edges not followed)."""
-    seen = set()
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        for p in a.graph.predecessors(n):
-            if a.graph.edges[p, n].get("step"):
-                continue
-            if p not in seen:
-                seen.add(p)
-                stack.append(p)
-    return seen
+    """Nodes that ``node`` (a returned value) reads within one step (cross-step edges not followed)."""
+    return _upstream(node, a.defs, a.returns, a.program.states, across_steps=False)
 
 
 def lr_structure_problem(a: Analysis) -> tuple[str, int | None] | None:
@@ -226,7 +223,7 @@ def lr_structure_problem(a: Analysis) -> tuple[str, int | None] | None:
         upd = a.returns[0]
         return f"the update {p.update!r} does not depend on the learning rate lr", upd[1] if upd[0] == "stmt" else None
     for j, state in enumerate(p.states):
-        if a.live_states[j] and ("input", "lr") in _state_inputs_of_step(a, ("return", 1 + j)):
+        if a.live_states[j] and ("input", "lr") in _state_inputs_of_step(a, a.returns[1 + j]):
             node = a.returns[1 + j]
             return f"the learning rate lr flows into state {state!r}", node[1] if node[0] == "stmt" else None
     return None

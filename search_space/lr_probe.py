@@ -4,21 +4,19 @@ The program is run for a few steps on fixed random ``w``/``g`` (one small
 parameter tensor), states carried, with the learning rate ``lr``, ``0.5 lr``
 and ``3 lr`` side by side as three rows of one batch.  The update of each
 scaled run must equal the scaled update of the base run at every step
-(relative tolerance ``RTOL``).  Values are evaluated in NumPy with the
-functions of :data:`search_space.ops.OPS` themselves (their ``np_fn`` /
-``np_terms`` / ``np_finish``: the same definitions as the JAX reference
-:mod:`search_space.execute`, which the tests check the probe against on a
-fuzz corpus): a scalar is a ``(K, 1)`` column (one value per run), a tensor
-``(K, N)``.  A probe costs tens of microseconds, so the search loop can
-afford it for every child.
+(relative tolerance ``RTOL``).  The runs are the rows of
+:func:`search_space.rows.compile_rows` (NumPy, the same function
+definitions as the JAX reference :mod:`search_space.execute`, which the
+tests check the probe against on a fuzz corpus).  A probe costs tens of
+microseconds, so the search loop affords it for every child.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from search_space.ops import OPS
 from search_space.program import Program
+from search_space.rows import compile_rows
 
 SCALES = (1.0, 0.5, 3.0)
 BASE_LR = 0.8
@@ -38,38 +36,16 @@ def _inputs():
 _WS, _GS = _inputs()
 
 
-def _apply(name: str, args):
-    op = OPS[name]
-    if op.kind == "constant":
-        return np.full((len(SCALES), 1), np.float32(op.np_fn()), np.float32)
-    if op.kind == "elementwise":
-        return np.asarray(op.np_fn(*args), np.float32)
-    terms = [np.broadcast_to(np.asarray(t), (len(SCALES), SIZE)) for t in op.np_terms(*args)]
-    # one leaf: tree sums and leaf sums coincide
-    sums = tuple(np.sum(t, axis=1, keepdims=True, dtype=np.float32) for t in terms)
-    out = np.asarray(op.np_finish(sums, *args), np.float32)
-    if op.kind in ("leaf_reduce", "tree_scale"):
-        out = np.broadcast_to(out, (len(SCALES), SIZE))
-    return out
-
-
 def probe_updates(program: Program) -> np.ndarray:
     """Updates of ``program`` for each scale and step: shape ``(STEPS, len(SCALES), SIZE)``."""
     k = len(SCALES)
     lr = (BASE_LR * np.asarray(SCALES, np.float32)).reshape(k, 1).astype(np.float32)
-    states = {s: np.zeros((k, SIZE), np.float32) for s in program.states}
+    step = compile_rows(program)
+    states = tuple(np.zeros((k, SIZE), np.float32) for _ in program.states)
     out = np.zeros((STEPS, k, SIZE), np.float32)
     with np.errstate(all="ignore"):
         for t in range(STEPS):
-            env = dict(states)
-            env["w"] = np.broadcast_to(_WS[t], (k, SIZE))
-            env["g"] = np.broadcast_to(_GS[t], (k, SIZE))
-            env["lr"] = lr
-            for st in program.statements:
-                args = [env[a] if isinstance(a, str) else np.float32(a) for a in st.args]
-                env[st.target] = _apply(st.op, args)
-            out[t] = np.broadcast_to(env[program.returns[0]], (k, SIZE))
-            states = {s: np.broadcast_to(env[r], (k, SIZE)) for s, r in zip(program.states, program.returns[1:])}
+            out[t], states = step(np.broadcast_to(_WS[t], (k, SIZE)), np.broadcast_to(_GS[t], (k, SIZE)), states, lr)
     return out
 
 

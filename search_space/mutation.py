@@ -15,6 +15,22 @@
                constant (drawn from N(0, 1) with probability
                ``space.normal_probability``, else multiplied by 2^N(0, 1)).
 ``duplicate``  copy a statement right after itself, then modify the copy.
+``wrap``       ``x = f(x)`` for a unary ``f`` of the space, inserted right after
+               ``x`` is defined (or first, for an input): every later read of
+               ``x`` now reads ``f(x)``.  (A deletion unwraps it again.)
+``moving_average``  a whole moving-average statement ``t = interp(x, y, c)``
+               with ``c`` near 1 (``1 - 10^U(-3, -0.5)``): in place (``t``
+               is ``y``, so ``y`` becomes an EMA of ``x``) or into a fresh
+               ``t`` that one later read then reads instead of its variable.
+
+Constants (a ``modify`` of a constant) mutate on the scale that suits them:
+with probability ``space.normal_probability`` a fresh N(0, 1) draw; else a
+log-scale step ``c * 2^N(0, s)`` with ``s = 0.1`` (probability
+``space.small_step_probability``) or ``s = 1``, taken on ``1 - c`` instead
+of ``c`` when ``0.5 < c < 1`` (probability ``space.one_minus_probability``),
+so coefficients near 1 (0.9, 0.99, 0.999) are as easy to reach as those near
+0.  :meth:`Mutator.constant_variants` perturbs every constant of a program
+by small steps at once (constant tuning of a promising structure).
 
 Steps are drawn until the child's functional hash differs from the parent's
 (as in the paper).  A step whose result is too long, or changes the hash but
@@ -47,10 +63,12 @@ from search_space.hashing import functional_hash
 from search_space.ops import OPS
 from search_space.printer import format_statement
 from search_space.program import Program, Statement
-from search_space.random import defined_before, random_arg, random_statement, random_target, round_constant
+from search_space.sampling import (defined_before, fresh_name, random_arg, random_statement, random_target,
+                                   round_constant)
 from search_space.spaces import MUTATION_KINDS, Space
 
 MAX_NEUTRAL_STEPS = 8   # neutral steps accumulated before the mutator starts again from the parent
+EMA_LOG10_RANGE = (-3.0, -0.5)   # 1 - c of an inserted moving average, log10-uniform
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,6 +86,9 @@ class Step:
             return f"delete {n}: {format_statement(self.before)}"
         if self.kind == "duplicate":
             return f"duplicate {n}: {format_statement(self.before)} -> {n + 1}: {format_statement(self.after)}"
+        if self.kind in ("wrap", "moving_average"):
+            text = f"{self.kind} {n}: {format_statement(self.after)}"
+            return text + (f" (read by {format_statement(self.before)})" if self.before is not None else "")
         return f"modify {n}: {format_statement(self.before)} -> {format_statement(self.after)}"
 
 
@@ -159,6 +180,42 @@ class Mutator:
         child = _with(p, p.statements[: i + 1] + (new,) + p.statements[i + 1:])
         return child, Step("duplicate", i, p.statements[i], new)
 
+    def _wrap(self, p: Program, rng):
+        unary = [f for f in self.space.functions if OPS[f].arity == 1 and OPS[f].kind == "elementwise"]
+        if not unary or len(p) >= self.space.max_statements:
+            return None
+        i = int(rng.integers(len(p) + 1))        # insert before statement i: wrap what i can read
+        names = [n for n in defined_before(p, i) if n != "lr"]
+        x = names[int(rng.integers(len(names)))]
+        st = Statement(x, unary[int(rng.integers(len(unary)))], (x,))
+        return _with(p, p.statements[:i] + (st,) + p.statements[i:]), Step("wrap", i, None, st)
+
+    def _moving_average(self, p: Program, rng):
+        if "interp" not in self.space.functions or len(p) >= self.space.max_statements:
+            return None
+        i = int(rng.integers(len(p) + 1))
+        names = [n for n in defined_before(p, i) if n != "lr"]
+        if len(names) < 2:
+            return None
+        x, y = (names[int(k)] for k in rng.choice(len(names), size=2, replace=False))
+        c = round_constant(1.0 - 10.0 ** rng.uniform(*EMA_LOG10_RANGE))
+        if rng.random() < 0.5:                  # in place: y becomes a moving average of x
+            st = Statement(y, "interp", (x, y, c))
+            return _with(p, p.statements[:i] + (st,) + p.statements[i:]), Step("moving_average", i, None, st)
+        t = fresh_name(p)
+        st = Statement(t, "interp", (x, y, c))
+        readers = [j for j in range(i, len(p)) if p.statements[j].variables]
+        if not readers:
+            return None
+        j = readers[int(rng.integers(len(readers)))]
+        reader = p.statements[j]
+        ks = [k for k, a in enumerate(reader.args) if isinstance(a, str)]
+        args = list(reader.args)
+        args[ks[int(rng.integers(len(ks)))]] = t
+        new_reader = reader.replace(args=tuple(args))
+        stmts = p.statements[:i] + (st,) + p.statements[i:j] + (new_reader,) + p.statements[j + 1:]
+        return _with(p, stmts), Step("moving_average", i, new_reader, st)
+
     def _modified(self, p: Program, i: int, rng) -> Statement | None:
         """Statement ``i`` with its function, one argument or one constant changed."""
         st = p.statements[i]
@@ -183,10 +240,41 @@ class Mutator:
         return st.replace(args=tuple(args))
 
     def mutate_constant(self, value: float, rng: np.random.Generator) -> float:
-        """N(0, 1) with probability ``normal_probability``, else ``value * 2^N(0, 1)``; 4 significant digits."""
+        """A new value for a constant (see the module docstring); 4 significant digits."""
         if rng.random() < self.space.normal_probability:
             return round_constant(float(rng.standard_normal()))
-        return round_constant(value * 2.0 ** float(rng.standard_normal()))
+        scale = 0.1 if rng.random() < self.space.small_step_probability else 1.0
+        return self._log_step(value, scale, rng, self.space.one_minus_probability)
+
+    @staticmethod
+    def _log_step(value: float, scale: float, rng: np.random.Generator, one_minus: float) -> float:
+        factor = 2.0 ** (scale * float(rng.standard_normal()))
+        if 0.5 < value < 1.0 and rng.random() < one_minus:
+            return round_constant(1.0 - (1.0 - value) * factor)
+        return round_constant(value * factor)
+
+    def constant_variants(self, program: Program, n: int, rng: np.random.Generator) -> list[Program]:
+        """Up to ``n`` valid programs with ``program``'s structure and every constant moved by a small
+        log-scale step (on ``1 - c`` for ``0.5 < c < 1``), each with a different functional hash."""
+        where = [(i, k) for i, st in enumerate(program.statements) for k, a in enumerate(st.args)
+                 if isinstance(a, float)]
+        if not where:
+            return []
+        seen, out = {functional_hash(program)}, []
+        for _ in range(4 * n):
+            stmts = list(program.statements)
+            for i, k in where:
+                args = list(stmts[i].args)
+                args[k] = self._log_step(args[k], 0.15, rng, 1.0)
+                stmts[i] = stmts[i].replace(args=tuple(args))
+            child = _with(program, stmts)
+            h = functional_hash(child)
+            if h not in seen and is_valid(child, lr_linear=self.lr_linear):
+                seen.add(h)
+                out.append(child)
+                if len(out) == n:
+                    break
+        return out
 
 
 def _with(p: Program, statements) -> Program:

@@ -15,9 +15,13 @@ constant-mutation parameters::
     delete = 1.0
     modify = 1.0
     duplicate = 1.0
+    wrap = 1.0                     # x = f(x) right after x is defined (f unary)
+    moving_average = 1.0           # t = interp(x, y, c), c near 1, read by a later statement
 
-    [constants]
-    normal_probability = 0.5       # draw N(0, 1) with this probability, else multiply by 2^N(0, 1)
+    [constants]                    # how a constant mutates (see search_space.mutation)
+    normal_probability = 0.5       # draw N(0, 1) with this probability, else step on a log scale
+    one_minus_probability = 0.5    # a constant in (0, 1) steps 1 - c instead of c on that scale
+    small_step_probability = 0.3   # the log-scale step is 2^N(0, 0.1) instead of 2^N(0, 1)
     new_constant = 1.0             # value of a newly inserted constant
 
 >>> load_space("compact").max_statements
@@ -36,9 +40,10 @@ from search_space.errors import InputError, ProgramError
 from search_space.ops import OPS
 from search_space.program import Program
 
-MUTATION_KINDS = ("insert", "delete", "modify", "duplicate")
+MUTATION_KINDS = ("insert", "delete", "modify", "duplicate", "wrap", "moving_average")
 _TOP_KEYS = {"name", "description", "seed", "max_statements", "functions", "mutation", "constants"}
-_CONSTANT_KEYS = {"normal_probability": 0.5, "new_constant": 1.0}
+_CONSTANT_KEYS = {"normal_probability": 0.5, "new_constant": 1.0, "one_minus_probability": 0.0,
+                  "small_step_probability": 0.0}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +57,8 @@ class Space:
     new_constant: float = 1.0
     description: str = ""
     path: str | None = None
+    one_minus_probability: float = 0.0
+    small_step_probability: float = 0.0
 
     def __hash__(self) -> int:
         return hash((self.name, self.functions, self.max_statements, self.seed))
@@ -152,10 +159,14 @@ def _from_dict(raw: dict, path: str) -> Space:
     consts = _table(path, "constants", raw.get("constants", {}), _CONSTANT_KEYS)
     normal_p = _number(path, "constants.normal_probability", consts.get("normal_probability", 0.5), lo=0.0, hi=1.0)
     new_c = _number(path, "constants.new_constant", consts.get("new_constant", 1.0))
+    one_minus = _number(path, "constants.one_minus_probability", consts.get("one_minus_probability", 0.0),
+                        lo=0.0, hi=1.0)
+    small = _number(path, "constants.small_step_probability", consts.get("small_step_probability", 0.0),
+                    lo=0.0, hi=1.0)
     base = os.path.dirname(path)
     if seed.endswith(".program") and not os.path.isabs(seed):
         seed = os.path.join(base, seed)
-    space = Space(name, tuple(fns), mx, seed, weights, normal_p, new_c, desc, path)
+    space = Space(name, tuple(fns), mx, seed, weights, normal_p, new_c, desc, path, one_minus, small)
     try:
         seed_program = space.seed_program()
     except ProgramError as exc:

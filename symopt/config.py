@@ -27,10 +27,12 @@ _NON_NEGATIVE = {
     ("search", "budget"), ("search", "time"), ("evolution", "niche_limit"), ("evolution", "restart_seed_every"),
     ("evolution", "restart_best_plateau"), ("funnel", "window"), ("funnel", "meta_every"), ("funnel", "meta_top"),
     ("ray", "workers"), ("ray", "gpus_per_worker"), ("ray", "max_restarts"), ("funnel", "promote_margin"),
+    ("evolution", "migrate_every"), ("evolution", "tune_variants"),
 }
 _POSITIVE = {
     ("evolution", "population"), ("evolution", "tournament"), ("ray", "batch_size"), ("ray", "in_flight"),
-    ("ray", "batch_deadline"), ("run", "checkpoint_every"), ("run", "hall_of_fame"),
+    ("ray", "batch_deadline"), ("run", "checkpoint_every"), ("run", "hall_of_fame"), ("evolution", "islands"),
+    ("run", "checkpoint_seconds"),
 }
 _CHOICES = {("funnel", "rank"): ("ratio", "stage"), ("funnel", "heldout_stage"): ("highest", "A", "B", "C")}
 
@@ -95,8 +97,12 @@ def validate(cfg: dict, where: str) -> None:
         if cfg[section][key] not in allowed:
             raise UserError(f"{where}: key '{section}.{key}' must be one of {', '.join(allowed)}, "
                             f"got {cfg[section][key]!r}")
-    if cfg["evolution"]["tournament"] > cfg["evolution"]["population"]:
-        raise UserError(f"{where}: key 'evolution.tournament' exceeds 'evolution.population'")
+    ev = cfg["evolution"]
+    if ev["islands"] > ev["population"]:
+        raise UserError(f"{where}: key 'evolution.islands' exceeds 'evolution.population'")
+    if ev["tournament"] > ev["population"] // ev["islands"]:
+        raise UserError(f"{where}: key 'evolution.tournament' exceeds 'evolution.population'"
+                        + (" / 'evolution.islands'" if ev["islands"] > 1 else ""))
 
 
 def load_config(path: str | os.PathLike | None = None, overrides: dict | None = None) -> dict:

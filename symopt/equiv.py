@@ -1,8 +1,10 @@
 """Numerical equivalence of two programs over multi-step trajectories.
 
 Both programs run :func:`search_space.execute.step` (the reference
-semantics) from the same random parameter trees (random shapes), random
-initial states, random gradients and random positive learning rates, for
+semantics) from the same random parameter trees (random shapes), zero
+initial states (as every optimizer starts: the simplifier's rules for
+never-written and rescaled states rely on it), random gradients and random
+positive learning rates, for
 ``STEPS`` steps and ``TRIALS`` seeds; each keeps its own trajectory
 ``w <- w - update``.  The deviation of a step is
 ``max |u_a - u_b| / max |u_b|`` over the whole tree (positions where both are
@@ -46,7 +48,7 @@ def _trial_inputs(seed: int, n_states: int, steps: int):
     shapes = [tuple(int(d) for d in rng.integers(1, 6, size=rng.integers(1, 3))) for _ in range(rng.integers(1, 4))]
     tree = lambda scale: {f"p{i}": (scale * rng.standard_normal(s)).astype(np.float32) for i, s in enumerate(shapes)}
     w = tree(1.0)
-    states = [tree(1.0) for _ in range(n_states)]
+    states = [tree(0.0) for _ in range(n_states)]
     grads = [tree(1.0) for _ in range(steps)]
     lrs = [float(x) for x in rng.uniform(0.3, 1.5, size=steps)]
     return w, states, grads, lrs

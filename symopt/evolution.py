@@ -126,13 +126,13 @@ class RegularizedEvolution:
     def state(self, encode: Callable = lambda c: c) -> dict:
         """A JSON-able snapshot (candidates through ``encode``); RNG state included."""
         return {
-            "members": [[encode(m.candidate), _score_out(m.score), m.birth] for m in self.population],
+            "members": [[encode(m.candidate), score_to_json(m.score), m.birth] for m in self.population],
             "births": self.births, "proposals": self.proposals,
             "rng": self.rng.bit_generator.state,
         }
 
     def restore(self, state: dict, decode: Callable = lambda c: c) -> None:
-        members = [Member(decode(c), _score_in(s), int(b)) for c, s, b in state["members"]]
+        members = [Member(decode(c), score_from_json(s), int(b)) for c, s, b in state["members"]]
         for m in members:
             m.key = self.key(m.candidate)
         if not members or len(members) > self.size:
@@ -142,13 +142,15 @@ class RegularizedEvolution:
         self.rng.bit_generator.state = state["rng"]
 
 
-def _score_out(score):
+def score_to_json(score):
+    """A score as JSON: tuples become lists, non-finite floats ``None`` (scores are never NaN)."""
     if isinstance(score, (tuple, list)):
-        return [_score_out(s) for s in score]
+        return [score_to_json(s) for s in score]
     return None if isinstance(score, float) and not math.isfinite(score) else score
 
 
-def _score_in(score):
+def score_from_json(score):
+    """The inverse of :func:`score_to_json` (``None`` is ``inf``: a worst score)."""
     if isinstance(score, list):
-        return tuple(_score_in(s) for s in score)
+        return tuple(score_from_json(s) for s in score)
     return math.inf if score is None else score

@@ -10,7 +10,7 @@ from jax.flatten_util import ravel_pytree
 
 from search_space import execute
 from search_space.analysis import analyze
-from search_space.random import random_program
+from search_space.sampling import random_program
 from search_space.seeds import load_seed
 from search_space.spaces import load_space
 from symopt.evaluation import make_evaluator

@@ -10,7 +10,7 @@ from search_space.analysis import analyze, check
 from search_space.hashing import functional_hash
 from search_space.mutation import Mutator
 from search_space.printer import format_program
-from search_space.random import random_program
+from search_space.sampling import random_program
 from search_space.seeds import load_seed
 from search_space.spaces import load_space
 

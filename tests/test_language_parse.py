@@ -15,7 +15,7 @@ from search_space.ops import OPS
 from search_space.parse import decode
 from search_space.printer import format_program
 from search_space.program import Program, Statement
-from search_space.random import random_program
+from search_space.sampling import random_program
 from search_space.seeds import load_seed, seed_names
 from search_space.spaces import load_space
 

@@ -24,7 +24,9 @@ def test_shipped_spaces():
     assert {"hero", "compact"} <= set(space_names())
     hero = load_space("hero")
     assert set(hero.functions) == set(OPS) and hero.max_statements == 16 and hero.seed == "adamw"
-    assert hero.mutation_weights == {"insert": 1.0, "delete": 1.0, "modify": 1.0, "duplicate": 0.0}
+    assert hero.mutation_weights == {"insert": 1.0, "delete": 1.0, "modify": 1.0, "duplicate": 0.0, "wrap": 1.0,
+                                     "moving_average": 1.0}
+    assert hero.one_minus_probability == 0.5 and hero.small_step_probability == 0.3
     compact = load_space("compact")
     assert {"interp", "sign", "add", "sub", "mul", "div", "sqrt", "square", "abs", "clip"} <= set(compact.functions)
     assert compact.max_statements == 12 and compact.problem(compact.seed_program()) is None
@@ -34,7 +36,8 @@ def test_space_from_path_with_defaults(tmp_path):
     f = tmp_path / "mine.toml"
     f.write_text(GOOD)
     s = load_space(str(f))
-    assert s.name == "mine" and s.mutation_weights == {"insert": 2.0, "delete": 1.0, "modify": 0.0, "duplicate": 0.0}
+    assert s.name == "mine" and s.mutation_weights == {"insert": 2.0, "delete": 1.0, "modify": 0.0, "duplicate": 0.0,
+                                                       "wrap": 0.0, "moving_average": 0.0}
     assert s.normal_probability == 0.25 and s.new_constant == 1.0
     assert s.problem(s.seed_program()) is None
 

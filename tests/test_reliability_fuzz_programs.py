@@ -24,7 +24,7 @@ from search_space.hashing import functional_hash
 from search_space.parse import decode, parse, parse_file
 from search_space.printer import format_program
 from search_space.program import Program
-from search_space.random import random_program
+from search_space.sampling import random_program
 from search_space.seeds import seed_names, seed_text
 from search_space.spaces import load_space
 

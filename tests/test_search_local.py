@@ -5,6 +5,8 @@ import math
 
 import pytest
 
+from search_space.spaces import MUTATION_KINDS
+
 from symopt.config import load_config
 from symopt.rundir import RunDir
 from symopt.search import run_search
@@ -40,7 +42,7 @@ def test_log_has_every_candidate_once_with_the_interface_keys(first_run):
     seed = recs[0]
     assert seed["parent"] is None and seed["mutation"] == "seed" and set(seed["fitness"]) == {"A", "B", "C"}
     for r in recs[1:]:
-        assert r["parent"] is not None and r["mutation"].split()[0] in ("insert", "delete", "modify", "duplicate")
+        assert r["parent"] is not None and r["mutation"].split()[0] in MUTATION_KINDS + ("tune",)
         stages = list(r["fitness"])
         assert stages == ["A", "B", "C"][: len(stages)] and stages      # the funnel starts on A, in order
         if r["cached"]:

@@ -81,7 +81,7 @@ def test_every_seed_simplifies_exactly(name):
 
 
 def test_random_programs_simplify_exactly():
-    from search_space.random import random_program
+    from search_space.sampling import random_program
     from search_space.spaces import load_space
 
     space = load_space("compact")

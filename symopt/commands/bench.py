@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 
 from search_space.errors import InputError
@@ -12,13 +13,40 @@ BENCHES = {
     "evaluator": "symopt.bench.evaluator",
     "search": "symopt.bench.search",
     "lion": "symopt.bench.lion",
+    "planted": "symopt.bench.planted",
 }
+
+
+def _list(text: str) -> list[str]:
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(x) for x in _list(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list of integers, got {text!r}") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("which", choices=sorted(BENCHES), help="which benchmark to run")
     parser.add_argument("--quick", action="store_true", help="a smaller run (under a minute or so)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object with the figures")
+    parser.add_argument("--json", action="store_true",
+                        help="print JSON to stdout: one object (one per line for a benchmark with rows)")
+    parser.add_argument("--seeds", type=_ints, help="planted: search seeds, e.g. 0,1,2,3,4")
+    parser.add_argument("--rows", type=_list, help="planted: rows, e.g. adamw->lion,sgd->adam")
+    parser.add_argument("--spaces", type=_list, help="planted: spaces, e.g. compact,hero")
+    parser.add_argument("--budget", type=_positive, help="planted: candidates per run (default: per row)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,7 +56,16 @@ def run(args: argparse.Namespace) -> int:
         if exc.name == BENCHES[args.which]:
             raise InputError(f"benchmark {args.which!r} is not available in this build") from None
         raise
-    figures = module.run(quick=args.quick, log=None if args.json else print)
+    accepted = inspect.signature(module.run).parameters
+    extra = {k: getattr(args, k) for k in ("seeds", "rows", "spaces", "budget") if getattr(args, k) is not None}
+    for key in extra:
+        if key not in accepted:
+            raise InputError(f"--{key} does not apply to benchmark {args.which!r}")
+    figures = module.run(quick=args.quick, log=None if args.json else print, **extra)
+    if isinstance(figures, list):          # one object per row
+        for row in figures if args.json else ():
+            print(json.dumps(row, sort_keys=True))
+        return 0
     if args.json:
         print(json.dumps(figures, sort_keys=True))
     else:

@@ -1,9 +1,20 @@
-"""Search: regularized evolution on Ray workers, with a funnel, a hall of fame and a resumable run directory.
+"""Search: the engine (ask/tell), ``evolve`` in-process with any fitness, and ``run_search`` on Ray workers.
 
-``run_search(config) -> SearchResult`` is the Python API (``config`` from :func:`symopt.config.load_config`).
+``evolve(seed_program, fitness, budget=...) -> SearchResult`` runs the engine with a user fitness;
+``run_search(config) -> SearchResult`` is ``symopt search`` (``config`` from :func:`symopt.config.load_config`).
+Both run the same :class:`~symopt.search.engine.Engine`.
 """
 
-from symopt.search.driver import SearchResult
-from symopt.search.run import run_search
+from symopt.search.inprocess import evolve
+from symopt.search.options import EvolveOptions
+from symopt.search.result import Record, SearchResult
 
-__all__ = ["run_search", "SearchResult"]
+
+def run_search(*args, **kwargs):
+    """Run (or resume) a funnel search on Ray workers: see :func:`symopt.search.run.run_search`."""
+    from symopt.search.run import run_search as run
+
+    return run(*args, **kwargs)
+
+
+__all__ = ["EvolveOptions", "Record", "SearchResult", "evolve", "run_search"]

@@ -1,66 +1,48 @@
 """The search loop: regularized evolution -> batches -> workers -> log, cache, funnel, hall of fame.
 
+The programs come from the :class:`~symopt.search.engine.Engine` (the same
+one :func:`symopt.search.evolve` runs in-process); this module schedules them
+on the worker pool, walks them through the funnel, logs them and keeps the
+hall of fame.
+
 Determinism: proposals are asked at fixed points (after each told batch) and
 results are told strictly in submission order, so the same seed and the same
 worker count give the same sequence of programs and fitnesses whatever order
-the workers finish in.  Resume restores the last checkpoint (population, RNG,
-counters, cache, batches in flight) and replays candidates logged after it
-from ``evaluations.jsonl``: none is lost, none is logged twice.
+the workers finish in.  Resume restores the last checkpoint (engine, counters,
+cache, batches in flight) and replays candidates logged after it from
+``evaluations.jsonl``: none is lost, none is logged twice.  A run killed before
+its first checkpoint is recovered from its log alone (:meth:`Search.recover`):
+every logged evaluation is told again, in order, and the search continues.
+Checkpoints are written every ``run.checkpoint_every`` candidates and at least
+every ``run.checkpoint_seconds`` seconds.
 Entry points (pool, fresh or resumed run) are in :mod:`symopt.search.run`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from collections import deque
-from pathlib import Path
 
 import numpy as np
 
 from search_space.errors import InputError
-from search_space.hashing import functional_hash
 from search_space.parse import parse
-from search_space.printer import format_program, one_line
-from search_space.program import Program
+from search_space.printer import one_line
 from symopt.cache import FunctionalCache
 from symopt.errors import UserError
-from symopt.evolution import RegularizedEvolution
 from symopt.rundir import RunDir
+from symopt.search.engine import Cand, Engine
 from symopt.search.funnel import Promoter, promoted, selection_score
 from symopt.search.halloffame import HallOfFame
+from symopt.search.options import EvolveOptions
 from symopt.search.progress import Progress
-
-
-@dataclasses.dataclass(frozen=True)
-class Cand:
-    program: Program
-    hash: str
-    text: str
-
-    @classmethod
-    def of(cls, program: Program) -> "Cand":
-        return cls(program, functional_hash(program), format_program(program))
-
-    @classmethod
-    def parse(cls, text: str) -> "Cand":
-        return cls.of(parse(text))
-
-
-@dataclasses.dataclass
-class SearchResult:
-    run_dir: Path
-    best: Program | None
-    best_fitness: dict
-    hall_of_fame: list[dict]
-    counters: dict
+from symopt.search.result import SearchResult
 
 
 class Search:
     def __init__(self, cfg: dict, rundir: RunDir, *, pool=None, progress: Progress | None = None):
         from proxies import load_funnel
-        from search_space.mutation import Mutator
         from search_space.seeds import load_seed
         from search_space.spaces import load_space
 
@@ -68,7 +50,7 @@ class Search:
         s, fu, rc = cfg["search"], cfg["funnel"], cfg["ray"]
         self.space = load_space(s["space"])
         self.seed_cand = Cand.of(load_seed(s["seed_program"]))
-        self.mutator = Mutator(self.space, lr_linear=s["lr_linear"])
+        self.options = EvolveOptions.from_config(cfg)
         try:
             self.funnel = load_funnel(fu["name"])
         except ValueError as exc:
@@ -81,7 +63,7 @@ class Search:
         self.rng = np.random.default_rng(s["seed"])
         self.cache = FunctionalCache()           # keyed by functional hash: fitness per stage
         self.meta_scores: dict[str, list] = {}   # hash -> [meta, heldout]
-        self.evo: RegularizedEvolution | None = None
+        self.engine: Engine | None = None         # made once the seed is scored
         self.seed_fitness: dict = {}
         self.pool = pool
         self.in_flight = max(1, rc["workers"] * rc["in_flight"]) if rc["workers"] else 1
@@ -90,12 +72,10 @@ class Search:
         self.replay: dict[int, dict] = {}
         self.meta_logged: set = set()
         self.next_eval_id = self.next_job_id = 0
-        self.counters = dict(candidates=0, evaluated=0, cached=0, restarts_seed=0, restarts_best=0,
-                             busy_seconds=0.0, resubmitted=0)
-        self.best_at = 0          # candidate count when the best last improved
-        self.last_seed_restart = 0
+        self.counters = dict(candidates=0, evaluated=0, cached=0, busy_seconds=0.0, resubmitted=0)
         self.last_meta = 0
         self.last_checkpoint = 0
+        self.last_checkpoint_time = time.monotonic()
         self.elapsed0 = 0.0
         self.t0 = time.monotonic()
 
@@ -105,13 +85,6 @@ class Search:
 
     def score(self, fitness: dict) -> tuple:
         return selection_score(fitness, self.stages, self.rank)
-
-    def _mutate(self, cand: Cand, rng):
-        try:
-            child, mutation = self.mutator.mutate(cand.program, rng)
-        except InputError:
-            return None
-        return Cand.of(child), str(mutation)
 
     def _cached_walk(self, h: str, thresholds: dict) -> tuple[dict, bool]:
         """Stages known from the cache, and whether they settle the candidate (no evaluation needed)."""
@@ -126,12 +99,12 @@ class Search:
         return known, True
 
     # -- jobs ---------------------------------------------------------------
-    def _job(self, entries: list[tuple[Cand, str | None, str]], thresholds: dict) -> dict:
+    def _job(self, entries: list[tuple[Cand, str | None, str, int]], thresholds: dict) -> dict:
         cands = []
-        for cand, parent, mutation in entries:
+        for cand, parent, mutation, island in entries:
             known, settled = self._cached_walk(cand.hash, thresholds)
             cands.append({"id": self.next_eval_id, "program": cand.text, "hash": cand.hash, "parent": parent,
-                          "mutation": mutation, "known": known, "cached": settled})
+                          "mutation": mutation, "known": known, "cached": settled, "island": island})
             self.next_eval_id += 1
         job = {"job": self.next_job_id, "kind": "eval", "cands": cands, "thresholds": thresholds}
         self.next_job_id += 1
@@ -164,8 +137,8 @@ class Search:
             n = self._can_ask()
             if n <= 0:
                 return
-            props = self.evo.ask(n)
-            entries = [(p.candidate, p.parent.hash, p.info) for p in props]
+            props = self.engine.ask(n)
+            entries = [(p.candidate, p.parent.hash if p.parent else None, p.mutation, p.island) for p in props]
             self._submit(self._job(entries, self.promoter.thresholds()))
 
     def _collect(self, job: dict) -> dict:
@@ -210,7 +183,7 @@ class Search:
         """The log line of candidate ``c`` (one line of ``evaluations.jsonl``)."""
         return {"eval_id": c["id"], "hash": c["hash"], "parent": c["parent"], "mutation": c["mutation"],
                 "program": c["program"], "fitness": fitness, "seconds": seconds, "worker": worker,
-                "cached": c["cached"], "time": round(self.elapsed(), 3)}
+                "cached": c["cached"], "time": round(self.elapsed(), 3), "island": c.get("island", 0)}
 
     def _account(self, c: dict, rec: dict) -> None:
         fitness = {k: (math.inf if v is None else v) for k, v in rec["fitness"].items()}
@@ -223,18 +196,20 @@ class Search:
             self.cache.put(c["hash"], stage, value)
         if not rec["cached"]:
             self.promoter.record(rec["fitness"])
-        if self.evo is None:       # the seed
-            self.seed_fitness = dict(rec["fitness"])
-            self.promoter.seed(self.seed_fitness)
-            self.evo = RegularizedEvolution(
-                self.seed_cand, self._mutate, seed_score=self.score(fitness),
-                population=self.cfg["evolution"]["population"], tournament=self.cfg["evolution"]["tournament"],
-                rng=self.rng, key=lambda cand: cand.hash, niche_limit=self.cfg["evolution"]["niche_limit"])
+        if self.engine is None:       # the seed
+            self._start(rec["fitness"])
         else:
-            self.evo.tell(Cand.parse(c["program"]) if c["hash"] != self.seed_cand.hash else self.seed_cand,
-                          self.score(fitness))
-        if self.hof.add(rec) and self.hof.best()["eval_id"] == rec["eval_id"]:
-            self.best_at = self.counters["candidates"]
+            self.engine.tell(Cand.parse(c["program"]) if c["hash"] != self.seed_cand.hash else self.seed_cand,
+                             self.score(fitness), island=c.get("island", 0))
+        self.hof.add(rec)
+
+    def _start(self, seed_fitness: dict) -> None:
+        """The engine, once the seed's fitness is known (its whole population starts as the seed)."""
+        self.seed_fitness = dict(seed_fitness)
+        self.promoter.seed(self.seed_fitness)
+        fit = {k: (math.inf if v is None else v) for k, v in self.seed_fitness.items()}
+        self.engine = Engine(self.seed_cand.program, self.space, self.options, rng=self.rng,
+                             seed_score=self.score(fit))
 
     def _tell_meta(self, job: dict, results: list[dict]) -> None:
         for r in results:
@@ -278,7 +253,7 @@ class Search:
     def _score_seed(self) -> None:
         """Evaluation 0: the seed on every stage, one job per stage (dearest first), so that the
         workers build the stages' trainers in parallel instead of one worker building them all."""
-        job = self._job([(self.seed_cand, None, "seed")], {s: None for s in self.stages})
+        job = self._job([(self.seed_cand, None, "seed", 0)], {s: None for s in self.stages})
         ids = {}
         for stage in reversed(self.stages):
             ids[stage] = self.next_job_id
@@ -297,46 +272,28 @@ class Search:
         self.rundir.append_evaluations([rec])
         self._show(force=True)
 
-    # -- restarts, checkpoints ------------------------------------------------
-    def _restarts(self) -> None:
-        ev, n = self.cfg["evolution"], self.counters["candidates"]
-        if ev["restart_seed_every"] and n - self.last_seed_restart >= ev["restart_seed_every"]:
-            self.evo.restart(self.seed_cand, self.score(self.seed_fitness))
-            self.last_seed_restart = n
-            self.counters["restarts_seed"] += 1
-        if ev["restart_best_plateau"] and n - self.best_at >= ev["restart_best_plateau"]:
-            best = self.hof.best()
-            self.evo.restart(Cand.parse(best["program"]), self.score(best["fitness"]))
-            self.best_at = n
-            self.counters["restarts_best"] += 1
-
+    # -- checkpoints, resume ---------------------------------------------------
     def state(self) -> dict:
         return {
             "next_eval_id": self.next_eval_id, "next_job_id": self.next_job_id,
-            "evolution": self.evo.state(lambda c: c.text), "promoter": self.promoter.state(),
+            "engine": self.engine.state(), "promoter": self.promoter.state(),
             "seed_fitness": self.seed_fitness, "hall_of_fame": self.hof.state(), "cache": self.cache.to_json(),
             "meta_scores": self.meta_scores, "counters": self.counters, "pending": list(self.pending),
-            "marks": [self.best_at, self.last_seed_restart, self.last_meta, self.last_checkpoint],
+            "marks": [self.last_meta, self.last_checkpoint],
             "elapsed": self.elapsed(),
         }
 
     def restore(self, st: dict) -> None:
         try:
-            self.seed_fitness = st["seed_fitness"]
-            self.promoter.seed(self.seed_fitness)
-            fit = {k: (math.inf if v is None else v) for k, v in self.seed_fitness.items()}
-            self.evo = RegularizedEvolution(
-                self.seed_cand, self._mutate, seed_score=self.score(fit),
-                population=self.cfg["evolution"]["population"], tournament=self.cfg["evolution"]["tournament"],
-                rng=self.rng, key=lambda cand: cand.hash, niche_limit=self.cfg["evolution"]["niche_limit"])
-            self.evo.restore(st["evolution"], Cand.parse)
+            self._start(st["seed_fitness"])
+            self.engine.restore(st["engine"])
             self.promoter.restore(st["promoter"])
             self.hof.restore(st["hall_of_fame"])
             self.cache = FunctionalCache.from_json(st["cache"])
             self.meta_scores = st["meta_scores"]
             self.counters.update(st["counters"])
             self.next_eval_id, self.next_job_id = st["next_eval_id"], st["next_job_id"]
-            self.best_at, self.last_seed_restart, self.last_meta, self.last_checkpoint = st["marks"]
+            self.last_meta, self.last_checkpoint = st["marks"]
             self.elapsed0 = st["elapsed"]
             pending = st["pending"]
         except (KeyError, TypeError, ValueError, InputError) as exc:
@@ -349,20 +306,48 @@ class Search:
         for job in pending:
             self._submit(job)
 
+    def recover(self) -> None:
+        """Rebuild a run that stopped before its first checkpoint from ``evaluations.jsonl`` alone.
+
+        Every logged evaluation is told again in order (cache, funnel, hall of fame, engine), so
+        none is evaluated or logged twice; the engine's random stream restarts from (seed, count):
+        the continuation is deterministic, though not the one the stopped run would have taken."""
+        records = sorted(self.rundir.evaluations(), key=lambda r: r.get("eval_id", -1))
+        for k, rec in enumerate(records):
+            if rec.get("eval_id") != k or rec.get("hash") is None or not isinstance(rec.get("fitness"), dict):
+                raise UserError(f"{self.rundir.path}: evaluations.jsonl has no eval_id {k} in order; it cannot be "
+                                "replayed")
+            c = {"id": k, "hash": rec["hash"], "program": rec["program"], "island": rec.get("island", 0)}
+            self._account(c, rec)
+        self.next_eval_id = len(records)
+        self.meta_logged = {(m.get("evaluations"), m.get("hash")) for m in self.rundir.meta_validation()}
+        self.rng = np.random.default_rng([self.cfg["search"]["seed"], len(records)])
+        if self.engine is not None:
+            self.engine.rng = self.rng
+            for isl in self.engine.islands:
+                isl.rng = self.rng
+        self.elapsed0 = max((r.get("time", 0.0) for r in records), default=0.0)
+
     def checkpoint(self) -> None:
         self.rundir.write_checkpoint(self.state())
         self.rundir.write_hall_of_fame(self.hof.entries())
         self.last_checkpoint = self.counters["candidates"]
+        self.last_checkpoint_time = time.monotonic()
+
+    def _checkpoint_due(self) -> bool:
+        run = self.cfg["run"]
+        return (self.counters["candidates"] - self.last_checkpoint >= run["checkpoint_every"]
+                or time.monotonic() - self.last_checkpoint_time >= run["checkpoint_seconds"])
 
     # -- the loop -----------------------------------------------------------
     def run(self) -> SearchResult:
-        if self.evo is None:      # a fresh run: evaluate the seed on every stage first
+        if self.engine is None:   # a fresh run: evaluate the seed on every stage first
             self.progress.note(f"warming up: the workers build the trainers of stages {', '.join(self.stages)} "
                                f"and score the seed ({self.seed_cand.hash}) on each")
             self._score_seed()
-        every, meta_every = self.cfg["run"]["checkpoint_every"], self.cfg["funnel"]["meta_every"]
+        meta_every = self.cfg["funnel"]["meta_every"]
         while True:
-            if self.evo is not None:
+            if self.engine is not None:
                 self._fill()
             if not self.pending:
                 break
@@ -370,11 +355,10 @@ class Search:
             self._tell(job)
             n = self.counters["candidates"]
             if job["kind"] == "eval":
-                self._restarts()
                 if meta_every and n - self.last_meta >= meta_every:
                     self.last_meta = n
                     self._meta_job()
-                if n - self.last_checkpoint >= every:
+                if self._checkpoint_due():
                     self.checkpoint()
             self._show()
         if self.cfg["funnel"]["meta_top"] and self.last_meta != self.counters["candidates"]:
@@ -386,11 +370,12 @@ class Search:
         self._show(force=True)
         self.progress.close()
         best = self.hof.best()
-        return SearchResult(self.rundir.path, parse(best["program"]) if best else None,
-                            best["fitness"] if best else {}, self.hof.entries(), self.figures())
+        return SearchResult(parse(best["program"]) if best else None, best["fitness"] if best else {},
+                            self.hof.entries(), self.figures(), run_dir=self.rundir.path)
 
     def figures(self) -> dict:
         c = dict(self.counters)
+        c.update(self.engine.counters if self.engine else {})
         asked = max(1, c["candidates"] - 1)   # the seed is not a proposal
         c["cache_hit_rate"] = c["cached"] / asked
         neutral = c.get("neutral", 0)

@@ -8,14 +8,20 @@ initialisation), keep when every loss is finite and
     mean(d) <= max(REL_TOL, 2 * std(d) / sqrt(n))        (REL_TOL = 0.5 %)
 
 i.e. within two standard errors of the paired difference, or within half a
-percent.  Among the changes that pass, the best (lowest mean d) is applied,
-the exact pass runs again, and the search repeats until nothing passes.
+percent; unwrapping and clip to sign must also not *improve* the program beyond
+that (``|mean(d)|``): a simplification keeps the program's behaviour, and a
+better program is a different program.  Among the changes that pass, the one
+that changes the loss least (roundings: the best) is applied, the exact pass
+runs again, and the search repeats until nothing passes.
 
-Changes tried:
+Changes tried, in this order (``kinds``):
 - unwrapping: ``x = f(y)`` -> uses of x read y, for unary elementwise f
   (``arcsin``, ``tanh``, ...) and for the bounds ``clip(y, c)`` and
   ``clip_by_global_norm(y, c)``.  Arithmetic (+ - * /, interp) is structure
   and is left to the exact rules, so weight decay and the lr scale stay.
+- clip to sign: ``x = clip(y, c)`` -> ``x = |c| * sign(y)``: a clip whose bound is far
+  below ``|y|`` acts as a sign (a clip by ``lr * k`` of a normalised update is the
+  cheap way evolution finds a sign).
 - rounding: each constant to 1, 2 or 3 significant digits (0.899 -> 0.9),
   shortest first; the shortest rounding that passes is kept.
 Every measured step is labelled ``measured`` with its figures in ``why``.
@@ -63,6 +69,31 @@ def unwrap_candidates(program: Program) -> list[tuple[str, Program]]:
     return out
 
 
+def clip_sign_candidates(program: Program) -> list[tuple[str, Program]]:
+    """``x = clip(y, c)`` -> ``x = sign(y) * |c|``, one clip at a time."""
+    out = []
+    g = Graph(program)
+    for nid in g.statements():
+        n = g.nodes[nid]
+        if n.op != "clip" or not isinstance(n.args[0], int):
+            continue
+        y, c = n.args
+        h = g.copy()
+        s = h.add("sign", (y,), f"{n.name}_sign", n.order - 0.5)
+        if isinstance(c, float):
+            h.nodes[nid].op, h.nodes[nid].args = "mul", (s, abs(c))
+        else:
+            bound = h.add("abs", (c,), f"{n.name}_bound", n.order - 0.25)
+            h.nodes[nid].op, h.nodes[nid].args = "mul", (s, bound)
+        try:
+            p = h.to_program()
+        except Exception:  # noqa: BLE001 - an invalid candidate is simply not tried
+            continue
+        if analyze(p).valid:
+            out.append((f"clip to sign: {n.name} = clip(...) acts as |bound| * sign(...)", p))
+    return out
+
+
 def _roundings(value: float) -> list[float]:
     """Shorter values, shortest first: the distance to the nearest integer is rounded to 1, 2, 3
     significant digits (0.899 -> 0.9, 0.996991 -> 0.997), never to 0 (that would change structure:
@@ -78,8 +109,9 @@ def _roundings(value: float) -> list[float]:
     return out
 
 
-def paired(base: list[float], cand: list[float]) -> tuple[bool, float, float]:
-    """(keep, mean relative difference, threshold) of a paired comparison."""
+def paired(base: list[float], cand: list[float], two_sided: bool = False) -> tuple[bool, float, float]:
+    """(keep, mean relative difference, threshold) of a paired comparison; ``two_sided``: keep only
+    when the change is within the threshold either way (the program must not change, not only not worsen)."""
     b, c = np.asarray(base, float), np.asarray(cand, float)
     if not (np.all(np.isfinite(c)) and np.all(b > 0)):
         return False, math.inf, 0.0
@@ -87,7 +119,8 @@ def paired(base: list[float], cand: list[float]) -> tuple[bool, float, float]:
         return True, -math.inf, 0.0
     d = c / b - 1.0
     thr = max(REL_TOL, 2.0 * float(np.std(d, ddof=1)) / math.sqrt(len(d)) if len(d) > 1 else REL_TOL)
-    return bool(np.mean(d) <= thr), float(np.mean(d)), thr
+    mean = float(np.mean(d))
+    return bool((abs(mean) if two_sided else mean) <= thr), mean, thr
 
 
 def _round_more(program: Program, tried: set) -> list[tuple[str, Program]]:
@@ -110,14 +143,23 @@ def _round_more(program: Program, tried: set) -> list[tuple[str, Program]]:
     return out
 
 
-def measured_pass(log, evaluator, exact_pass, *, stage: str = STAGE, seeds=SEEDS, max_rounds: int = 50) -> None:
-    """Unwrap, then round, keeping only changes that pass :func:`paired`; exact pass after each."""
+KINDS = ("unwrap", "clip_sign", "round")
+
+
+def measured_pass(log, evaluator, exact_pass, *, stage: str = STAGE, seeds=SEEDS, max_rounds: int = 50,
+                  kinds: tuple[str, ...] = KINDS) -> None:
+    """Clip to sign, unwrap, then round (``kinds``), keeping only changes that pass :func:`paired`;
+    exact pass after each.  ``evaluator.evaluate_losses(programs, stage, seeds=...)`` measures."""
     seeds = tuple(seeds)
-    where = f"stage {stage} of funnel {getattr(evaluator.funnel, 'name', '?')}, seeds {list(seeds)}"
-    for kind in ("unwrap", "round"):
+    funnel = getattr(getattr(evaluator, "funnel", None), "name", None)
+    where = f"stage {stage} of funnel {funnel}, seeds {list(seeds)}" if funnel else getattr(
+        evaluator, "description", f"seeds {list(seeds)}")
+    for kind in kinds:
         rejected: set = set()
         for _ in range(max_rounds):
-            if kind == "unwrap":
+            if kind == "clip_sign":
+                cands = [(None, d, p) for d, p in clip_sign_candidates(log.program)]
+            elif kind == "unwrap":
                 cands = [(None, d, p) for d, p in unwrap_candidates(log.program)]
             else:
                 cands = [c for c in _round_more(log.program, rejected)]
@@ -125,7 +167,7 @@ def measured_pass(log, evaluator, exact_pass, *, stage: str = STAGE, seeds=SEEDS
                 break
             losses = evaluator.evaluate_losses([log.program] + [p for _, _, p in cands], stage, seeds=seeds)
             base = losses[0]
-            results = [(paired(base, l), c) for l, c in zip(losses[1:], cands)]
+            results = [(paired(base, l, two_sided=kind != "round"), c) for l, c in zip(losses[1:], cands)]
             ok = [r for r in results if r[0][0]]
             if kind == "round":
                 rejected |= {c[0] for r, c in results if not r[0]}
@@ -133,7 +175,7 @@ def measured_pass(log, evaluator, exact_pass, *, stage: str = STAGE, seeds=SEEDS
                 if kind == "round" and any(_round_more(log.program, rejected)):
                     continue
                 break
-            (keep, mean, thr), (_, desc, prog) = min(ok, key=lambda r: r[0][1])
+            (keep, mean, thr), (_, desc, prog) = min(ok, key=lambda r: r[0][1] if kind == "round" else abs(r[0][1]))
             why = (f"{desc}; measured on {where}: loss changes by {mean:+.3%} on average "
                    f"(paired over seeds; kept because <= {thr:.3%}, the noise threshold)")
             log.record("measured_" + kind, "measured", prog, why)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 
-import jax.numpy as jnp
 import numpy as np
 
 from search_space.ops import OPS
@@ -71,10 +70,10 @@ def fold(g: Graph):
         if nid in g.outputs:
             continue
         with np.errstate(all="ignore"):
-            value = float(op.fn(*(jnp.float32(a) for a in n.args)))
+            value = float(op.np_fn(*(np.float32(a) for a in n.args)))
         if not math.isfinite(value):
             continue
-        why = f"{_describe(g, nid)} has constant arguments: its value is {value!r} (computed in float32 as executed)"
+        why = f"{_describe(g, nid)} has constant arguments: its value is {value!r} (computed in float32)"
         h = g.copy()
         h.replace(nid, value)
         return why, h
@@ -254,3 +253,19 @@ def common_subexpression(g: Graph):
             return why, h
         seen[k] = nid
     return None
+
+
+def _register(name: str, fn) -> None:
+    fn.rule_name = name
+    RULES.append(fn)
+
+
+def _more_rules() -> None:
+    """The rules of the linear-dataflow and sign modules, after the ones above."""
+    from symopt.simplify import affine, signs
+
+    for name, fn in affine.RULES + signs.RULES:
+        _register(name, fn)
+
+
+_more_rules()

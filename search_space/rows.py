@@ -1,0 +1,95 @@
+"""NumPy execution of a program over rows of independent runs (the search loop's cheap path).
+
+Every value is a float32 array whose first axis is the *row*: one
+independent run per row (a scale of the lr probe, a gradient stream of the
+planted benchmark).  A tensor is ``(rows, n)`` (one parameter tensor of ``n``
+elements per run), a scalar ``(rows, 1)`` or a plain float32 scalar (a
+constant).  Functions come from :data:`search_space.ops.OPS` (their NumPy
+form), so the semantics are those of the JAX reference
+:mod:`search_space.execute` on a one-leaf parameter tree: ``reduce``,
+``leaf_reduce`` and ``tree_scale`` sum over the last axis of each row.
+
+:func:`compile_rows` turns a program into a step function once (statements
+resolved to slot numbers, dead statements dropped), so a step costs one
+NumPy call per live statement.
+
+>>> import numpy as np
+>>> from search_space.seeds import load_seed
+>>> step = compile_rows(load_seed("signum"))
+>>> g = np.array([[1.0, -2.0]], np.float32); zero = np.zeros_like(g)
+>>> update, states = step(zero, g, (zero, zero), np.ones((1, 1), np.float32))
+>>> update.tolist()
+[[0.0003000000142492354, -0.0003000000142492354]]
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from search_space.analysis import prune
+from search_space.ops import OPS
+from search_space.program import Program
+
+Step = Callable[..., tuple]
+
+
+def _op(name: str) -> Callable:
+    """The NumPy function of ``name`` on row arrays."""
+    op = OPS[name]
+    if op.kind == "constant":
+        value = np.float32(op.np_fn())
+        return lambda: value
+    if op.kind == "elementwise":
+        return op.np_fn
+    terms, finish = op.np_terms, op.np_finish
+
+    def reduced(*args):
+        sums = tuple(np.sum(t, axis=-1, keepdims=True, dtype=np.float32) for t in terms(*args))
+        return finish(sums, *args)
+
+    return reduced
+
+
+def _bound(fn: Callable, refs: tuple) -> Callable:
+    """``vals -> fn(args)`` with each argument a slot of ``vals`` (an int) or a constant."""
+    get = [(lambda v, i=r: v[i]) if isinstance(r, int) else (lambda v, c=r: c) for r in refs]
+    if len(refs) == 0:
+        return lambda v: fn()
+    if len(refs) == 1:
+        a, = get
+        return lambda v: fn(a(v))
+    if len(refs) == 2:
+        a, b = get
+        return lambda v: fn(a(v), b(v))
+    return lambda v: fn(*[x(v) for x in get])
+
+
+def compile_rows(program: Program) -> Step:
+    """``step(w, g, states, lr) -> (update, new_states)`` on row arrays (see the module docstring).
+
+    Dead statements are dropped first (:func:`search_space.analysis.prune`), so a
+    dead state comes back as it went in.
+    """
+    p = prune(program)
+    slots = {name: i for i, name in enumerate(p.inputs)}
+    code = []
+    for st in p.statements:
+        refs = tuple(slots[a] if isinstance(a, str) else np.float32(a) for a in st.args)
+        code.append(_bound(_op(st.op), refs))
+        slots[st.target] = len(p.inputs) + len(code) - 1
+    outs = tuple(slots[r] for r in p.returns)
+    n_states = len(p.states)
+
+    def step(w, g, states, lr):
+        vals = [w, g, *states, lr]
+        for run in code:
+            vals.append(run(vals))
+        out = [vals[o] for o in outs]
+        for k, x in enumerate(out):     # a scalar-typed result (e.g. ``norm(lr)``) covers the tensor
+            if np.shape(x) != w.shape:
+                out[k] = np.broadcast_to(x, w.shape).astype(np.float32)
+        return out[0], tuple(out[1:1 + n_states])
+
+    return step

@@ -1,0 +1,223 @@
+"""``symopt bench planted``: can the search engine reach a planted target at all?
+
+Each row searches from a seed program with :func:`symopt.search.evolve` under
+the planted fitness of a target (:mod:`symopt.bench.planted_fitness`) and
+stops when the project's recogniser (:func:`symopt.recognise.recognise`)
+names a candidate in the target's family.  Every candidate scored for the
+first time is recognised (recognition is cached by functional hash), so
+"candidates to first reach" counts every candidate before it, the seed and
+cache hits included.  The same budget of *random walks* (the seed mutated
+1-10 times, each walk from the seed) is the baseline.
+
+Keys per row (``--json``: one object per line): ``row, space, seeds, budget,
+reached, median_candidates, range_candidates, random_reached,
+random_median_candidates, candidates_per_s`` (children per second of the
+search loop alone: mutation, validity with the lr probe, hashing and the
+planted fitness; recognition is timed apart and left out).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import statistics
+import time
+
+import numpy as np
+
+from search_space.program import Program
+from search_space.spaces import Space, load_space
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    name: str
+    seed: str
+    target: str
+    families: tuple[str, ...]
+    budget: dict            # space -> candidates
+    rivals: tuple[str, ...]  # seed programs whose tuned distance is the bar a find must beat
+
+
+ROWS = (
+    Row("adamw->lion", "adamw", "lion", ("lion",), {"compact": 10_000, "hero": 20_000}, ("signum",)),
+    Row("signum->lion", "signum", "lion", ("lion",), {"compact": 10_000, "hero": 20_000}, ("signum",)),
+    Row("sgd->adam", "sgd", "adam", ("adam",), {"compact": 2_000, "hero": 2_000}, ("rmsprop", "signum")),
+    Row("adamw->signum", "adamw", "signum", ("signum",), {"compact": 5_000, "hero": 10_000}, ("adam",)),
+)
+GRID = (0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
+
+
+def tuned_distance(fitness, program: Program, rounds: int = 2) -> float:
+    """The program's best distance with each constant in (0.5, 1) tuned on :data:`GRID`, one at a time."""
+    best = fitness.distance(program)
+    for _ in range(rounds):
+        for i in range(len(program.statements)):
+            for k, a in enumerate(program.statements[i].args):
+                if not (isinstance(a, float) and 0.5 < a < 1.0):
+                    continue
+                for value in GRID:
+                    st = program.statements[i]
+                    stmts = list(program.statements)
+                    stmts[i] = st.replace(args=st.args[:k] + (value,) + st.args[k + 1:])
+                    d = fitness.distance(program.with_statements(stmts))
+                    if d < best:
+                        best, program = d, program.with_statements(stmts)
+    return best
+
+
+def bar(row: Row, fitness) -> float:
+    """The distance a find must beat: the best of the row's rival optimizers, constants tuned."""
+    from search_space.seeds import load_seed
+
+    return min(tuned_distance(fitness, load_seed(r)) for r in row.rivals)
+SPACES = ("compact", "hero")
+QUICK_BUDGET = 1_500
+
+
+class Reach:
+    """Callback of one run: recognises each newly scored candidate; stops at the first in ``families``.
+
+    Recognition is exact (:func:`symopt.recognise.recognise`); a candidate that is the
+    run's new best is also recognised after the measured simplifier (clip to sign,
+    unwrapping), judged on the planted streams themselves.
+    """
+
+    def __init__(self, families: tuple[str, ...], known: dict, fitness=None, bar: float = math.inf):
+        self.families, self.known, self.fitness = families, known, fitness  # known: hash -> family
+        self.bar = bar
+        self.first: int | None = None            # first candidate named in the family
+        self.first_beyond: int | None = None     # first one named in the family AND beating the bar
+        self.program: Program | None = None
+        self.distance = math.inf
+        self.seconds = 0.0
+        self.best = math.inf
+
+    def _family(self, record) -> str | None:
+        from symopt.recognise import recognise
+
+        family = self.known.get(record.hash, "?")
+        if family == "?" and math.isfinite(record.fitness):
+            family = self.known[record.hash] = recognise(record.program).family
+        if record.fitness < self.best:
+            self.best = record.fitness
+            if family not in self.families and self.fitness is not None:
+                from symopt.simplify import simplify
+
+                measured = simplify(record.program, measure=True, evaluator=self.fitness, stage="planted",
+                                    seeds=range(self.fitness.streams), kinds=("unwrap", "clip_sign"))
+                family = recognise(measured.program).family
+        return family
+
+    def __call__(self, record) -> bool:
+        t0 = time.perf_counter()
+        family = self._family(record)
+        self.seconds += time.perf_counter() - t0
+        if family in self.families:
+            if self.first is None:
+                self.first, self.program, self.distance = record.eval_id, record.program, record.fitness
+            if record.fitness < self.bar:
+                self.first_beyond = record.eval_id
+                return True
+        return False
+
+
+def _space(name: str, variant: dict | None = None) -> Space:
+    space = load_space(name)
+    if variant and variant.get("space"):
+        space = dataclasses.replace(space, **variant["space"])
+    return space
+
+
+def search_run(row: Row, space: Space, seed: int, budget: int, known: dict, options: dict | None = None,
+               the_bar: float = math.inf) -> dict:
+    """One evolutionary run: first reach (or None), the found program, loop children/s."""
+    from symopt.bench.planted_fitness import PlantedFitness
+    from symopt.search import evolve
+
+    fitness = PlantedFitness(row.target)
+    reach = Reach(row.families, known, fitness, the_bar)
+    result = evolve(row.seed, fitness, budget=budget, space=space, seed=seed, callback=reach, **(options or {}))
+    loop = result.counters["seconds"] - reach.seconds
+    return {"first": reach.first, "first_beyond": reach.first_beyond, "program": reach.program,
+            "distance": reach.distance, "candidates": result.counters["candidates"],
+            "children_per_s": result.counters["candidates"] / loop if loop > 0 else math.inf,
+            "best": result.best_fitness}
+
+
+def random_run(row: Row, space: Space, seed: int, budget: int, known: dict, the_bar: float = math.inf) -> dict:
+    """Random walks of 1-10 mutations from the seed, scored with the same fitness and cache."""
+    from search_space.hashing import functional_hash
+    from search_space.mutation import Mutator
+    from search_space.seeds import load_seed
+    from symopt.bench.planted_fitness import PlantedFitness
+    from symopt.search.result import Record
+
+    fitness, mutator = PlantedFitness(row.target), Mutator(space, lr_linear=True)
+    rng, start = np.random.default_rng(10_000 + seed), load_seed(row.seed)
+    reach, scores = Reach(row.families, known, fitness, the_bar), {}
+    for i in range(budget):
+        p = start
+        for _ in range(int(rng.integers(1, 11))):
+            p = mutator.mutate(p, rng)[0]
+        h = functional_hash(p)
+        if h not in scores:
+            scores[h] = fitness.distance(p)
+        if reach(Record(i, p, scores[h], h, start, "random walk", False)):
+            break
+    return {"first": reach.first, "first_beyond": reach.first_beyond, "program": reach.program}
+
+
+def _summary(firsts: list) -> tuple[int, float | None, list | None]:
+    got = [f for f in firsts if f is not None]
+    if not got:
+        return 0, None, None
+    return len(got), float(statistics.median(got)), [min(got), max(got)]
+
+
+def run_row(row: Row, space_name: str, seeds: list[int], budget: int | None = None, random: bool = True,
+            variant: dict | None = None, log=print) -> dict:
+    """The figures of one row on one space (see the module docstring for the keys)."""
+    budget = budget or row.budget[space_name]
+    from symopt.bench.planted_fitness import PlantedFitness
+
+    space, known = _space(space_name, variant), {}
+    the_bar = bar(row, PlantedFitness(row.target))
+    runs = [search_run(row, space, s, budget, known, (variant or {}).get("options"), the_bar) for s in seeds]
+    walks = [random_run(row, space, s, budget, known, the_bar) for s in seeds] if random else []
+    reached, median, span = _summary([r["first"] for r in runs])
+    beyond, beyond_median, _ = _summary([r["first_beyond"] for r in runs])
+    r_reached, r_median, _ = _summary([r["first"] for r in walks])
+    r_beyond, r_beyond_median, _ = _summary([r["first_beyond"] for r in walks])
+    out = {"row": row.name, "space": space_name, "seeds": list(seeds), "budget": budget, "reached": reached,
+           "median_candidates": median, "range_candidates": span, "random_reached": r_reached if random else None,
+           "random_median_candidates": r_median, "reached_beyond_bar": beyond,
+           "median_candidates_beyond_bar": beyond_median, "random_reached_beyond_bar": r_beyond if random else None,
+           "random_median_candidates_beyond_bar": r_beyond_median,
+           "bar": the_bar,
+           "candidates_per_s": float(statistics.median(r["children_per_s"] for r in runs)),
+           "firsts": [r["first"] for r in runs], "firsts_beyond_bar": [r["first_beyond"] for r in runs],
+           "distance_at_first": [r["distance"] for r in runs],
+           "found": [str(r["program"]) if r["program"] is not None else None for r in runs]}
+    if log:
+        log(f"{row.name:<14} {space_name:<8} reached {reached}/{len(seeds)} (median {median}, firsts "
+            f"{out['firsts']}), beyond the bar {out['bar']:.3f} {beyond}/{len(seeds)} (median {beyond_median}); "
+            f"random walks {out['random_reached']}/{len(seeds)}, beyond {out['random_reached_beyond_bar']}; "
+            f"{out['candidates_per_s']:.0f} children/s")
+    return out
+
+
+def run(quick: bool = False, log=print, seeds: list[int] | None = None, rows: list[str] | None = None,
+        spaces: list[str] | None = None, budget: int | None = None) -> list[dict]:
+    """All rows x spaces (``--quick``: compact only, 2 seeds, 1,500 candidates)."""
+    from symopt.errors import UserError
+
+    seeds = list(seeds) if seeds else ([0, 1] if quick else [0, 1, 2, 3, 4])
+    spaces = list(spaces) if spaces else (["compact"] if quick else list(SPACES))
+    names = {r.name: r for r in ROWS}
+    for name in rows or ():
+        if name not in names:
+            raise UserError(f"unknown row {name!r} (known: {', '.join(names)})")
+    chosen = [names[n] for n in rows] if rows else list(ROWS)
+    budget = budget or (QUICK_BUDGET if quick else None)
+    return [run_row(row, sp, seeds, budget, log=log) for row in chosen for sp in spaces]

@@ -1,0 +1,47 @@
+"""What a search returns: the best program, its fitness, the history and the figures."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from search_space.program import Program
+
+
+@dataclasses.dataclass(frozen=True)
+class Record:
+    """One evaluated candidate, in evaluation order.
+
+    ``fitness`` is the score (lower is better, ``inf`` for invalid); ``cached`` says
+    that an equivalent program (same functional hash) was scored before, so this
+    one cost no fitness call.  ``parent`` is ``None`` for the seed.
+    """
+
+    eval_id: int
+    program: Program
+    fitness: float
+    hash: str
+    parent: Program | None
+    mutation: str
+    cached: bool
+    island: int = 0
+
+
+@dataclasses.dataclass
+class SearchResult:
+    """The outcome of :func:`symopt.search.evolve` or :func:`symopt.search.run_search`.
+
+    ``best`` / ``best_fitness``: the best program found and its fitness (a float for
+    ``evolve``; a dict of stage -> fitness for a funnel search).  ``history``: every
+    candidate in evaluation order (``evolve``; a funnel search logs it in its run
+    directory instead).  ``hall_of_fame``: the best unique programs.  ``counters``:
+    candidates, evaluations, cache hits, restarts and other figures.
+    """
+
+    best: Program | None
+    best_fitness: Any
+    hall_of_fame: list
+    counters: dict
+    history: list[Record] = dataclasses.field(default_factory=list)
+    run_dir: Path | None = None

@@ -1,0 +1,203 @@
+"""Exact rewrites of linear (affine) dataflow: moving averages in their simplest form.
+
+A node is *linear* when it is ``interp``, ``+``, ``-``, ``negative``, or ``*`` /
+``/`` by a constant; expanding linear nodes gives the value as a combination
+``sum_k c_k * atom_k`` of *atoms* (inputs and non-linear nodes).  Rules:
+
+``zero_state``        a state never written stays 0 (states start at 0): its
+                      reads become the constant ``0``.
+``divide_by_constant`` ``x / c`` is ``x * (1 / (c + 1e-8))`` (the protected division).
+``interp_orientation`` ``interp(s, x, a)`` with a state ``s`` in front is
+                      ``interp(x, s, 1 - a)``: the recurrent operand goes last.
+``linear_folding``    a node that reads linear nodes and whose expansion is one
+                      atom (``c * x``) or two atoms with coefficients summing to 1
+                      (``interp(x, y, a)``) is rewritten as that one node; chains of
+                      interpolations (extrapolating coefficients included) collapse.
+``rescaled_state``    a state updated as ``s' = p * x + q * s`` with ``p + q != 1`` is
+                      ``k`` times the moving average ``interp(x, s, q)``
+                      (``k = p / (1 - q)``): the state keeps the average, its readers
+                      read ``k * s``.
+
+All are exact in real arithmetic (float32 results differ by rounding).
+"""
+
+from __future__ import annotations
+
+import math
+
+from search_space.ops import EPS
+from symopt.simplify.graph import Graph
+
+LINEAR = ("interp", "add", "sub", "mul", "div", "negative")
+ONE = "1"            # the key of a form's constant term
+DIGITS = 12          # significant digits of a folded coefficient
+
+
+def _c(x: float) -> float:
+    return float(f"{x:.{DIGITS}g}")
+
+
+def _linear_terms(g: Graph, nid: int) -> list | None:
+    """``[(arg, coefficient)]`` of a linear node (args may repeat), or None if not linear."""
+    n = g.nodes.get(nid) if isinstance(nid, int) else None
+    if n is None or n.op not in LINEAR:
+        return None
+    a = n.args
+    if all(isinstance(x, float) for x in a):
+        return None                    # constant folding's job
+    if n.op == "interp":
+        return None if not isinstance(a[2], float) else [(a[0], 1.0 - a[2]), (a[1], a[2])]
+    if n.op in ("add", "sub"):
+        return [(a[0], 1.0), (a[1], 1.0 if n.op == "add" else -1.0)]
+    if n.op == "negative":
+        return [(a[0], -1.0)]
+    if n.op == "mul":
+        for k in (0, 1):
+            if isinstance(a[k], float) and not isinstance(a[1 - k], float):
+                return [(a[1 - k], a[k])]
+        return None
+    if isinstance(a[1], float) and not isinstance(a[0], float):        # div by a constant
+        return [(a[0], 1.0 / (a[1] + EPS))]
+    return None
+
+
+def expand(g: Graph, nid, stop=frozenset()) -> dict:
+    """``{atom: coefficient}`` of node ``nid`` (linear nodes expanded, ``stop`` nodes kept as atoms);
+    a constant term has the key :data:`ONE`."""
+    if isinstance(nid, float):
+        return {ONE: nid}
+    terms = _linear_terms(g, nid) if nid not in stop else None
+    if terms is None:
+        return {nid: 1.0}
+    out: dict = {}
+    for arg, c in terms:
+        for atom, k in expand(g, arg, stop).items():
+            out[atom] = out.get(atom, 0.0) + c * k
+    return {a: k for a, k in out.items() if k != 0.0}
+
+
+def _is_state(g: Graph, a) -> bool:
+    return isinstance(a, int) and g.nodes[a].op is None and g.nodes[a].name in g.states
+
+
+def _interp_args(g: Graph, form: dict) -> tuple | None:
+    """``(x, y, a)`` with ``interp(x, y, a)`` equal to a two-atom form whose coefficients sum to 1."""
+    if len(form) != 2:
+        return None
+    (x, p), (y, q) = form.items()
+    if not math.isclose(p + q, 1.0, rel_tol=1e-12, abs_tol=1e-12):
+        return None
+    if _is_state(g, x) and not _is_state(g, y):
+        (x, p), (y, q) = (y, q), (x, p)
+    return x, y, _c(q)
+
+
+def _orient(g: Graph):
+    for nid in g.statements():
+        n = g.nodes[nid]
+        if n.op == "interp" and isinstance(n.args[2], float) and _is_state(g, n.args[0]) \
+                and not _is_state(g, n.args[1]) and not isinstance(n.args[1], float):
+            h = g.copy()
+            h.nodes[nid].args = (n.args[1], n.args[0], _c(1.0 - n.args[2]))
+            why = (f"{g.nodes[nid].name} = interp({g.nodes[n.args[0]].name}, ..., {n.args[2]!r}) puts the state "
+                   f"first: interp(x, s, a) = interp(s, x, 1 - a), so the recurrent operand goes last")
+            return why, h
+    return None
+
+
+def _zero_state(g: Graph):
+    for j, s in enumerate(g.states):
+        sid = g.inputs[s]
+        if g.outputs[1 + j] != sid or not g.users(sid):
+            continue
+        h = g.copy()
+        for n in h.nodes.values():
+            n.args = tuple(0.0 if (isinstance(a, int) and a == sid) else a for a in n.args)
+        h.outputs = [0.0 if o == sid and k == 0 else o for k, o in enumerate(h.outputs)]
+        if any(isinstance(o, float) for o in h.outputs) or h.types().get(h.outputs[0]) != "tensor":
+            continue
+        return f"state {s} is never written, so it stays 0 (states start at 0): its reads are the constant 0", h
+    return None
+
+
+def _div_constant(g: Graph):
+    for nid in g.statements():
+        n = g.nodes[nid]
+        if n.op == "div" and isinstance(n.args[1], float) and not isinstance(n.args[0], float):
+            k = _c(1.0 / (n.args[1] + EPS))
+            if not math.isfinite(k):
+                continue
+            h = g.copy()
+            h.nodes[nid].op, h.nodes[nid].args = "mul", (n.args[0], k)
+            return f"{n.name} divides by the constant {n.args[1]!r}: x / (c + 1e-8) = x * {k!r}", h
+    return None
+
+
+def _fold(g: Graph):
+    types = g.types()
+    for nid in g.statements():
+        terms = _linear_terms(g, nid)
+        if terms is None:
+            continue
+        args = [a for a, _ in terms]
+        if not any(_linear_terms(g, a) is not None or isinstance(a, float) for a in args) \
+                and len(set(args)) == len(args):
+            continue
+        form = expand(g, nid)
+        if ONE in form:
+            continue
+        if not form:                         # x - x
+            continue
+        h = g.copy()
+        if len(form) == 1:
+            (x, k), = form.items()
+            if types.get(x) != types[nid]:
+                continue
+            if k == 1.0:
+                h.replace(nid, x)
+            else:
+                h.nodes[nid].op, h.nodes[nid].args = "mul", (x, _c(k))
+        else:
+            args = _interp_args(g, form)
+            if args is None:
+                continue
+            h.nodes[nid].op, h.nodes[nid].args = "interp", args
+        terms_text = " + ".join(f"{k:.6g} * {g.nodes[a].name}" for a, k in form.items())
+        return f"{g.nodes[nid].name} is a linear combination of {terms_text}: folded into one statement", h
+    return None
+
+
+def _rescaled_state(g: Graph):
+    for j, s in enumerate(g.states):
+        sid, out = g.inputs[s], g.outputs[1 + j]
+        if not isinstance(out, int) or out == sid or g.nodes[out].op is None:
+            continue
+        form = expand(g, out)
+        if len(form) != 2 or sid not in form or ONE in form:
+            continue
+        q = form[sid]
+        (x, p), = ((a, k) for a, k in form.items() if a != sid)
+        if q == 1.0 or math.isclose(p + q, 1.0, rel_tol=1e-12, abs_tol=1e-12):
+            continue
+        k = p / (1.0 - q)
+        if not math.isfinite(k) or k == 0.0:
+            continue
+        h = g.copy()
+        order = h.nodes[out].order
+        avg = h.add("interp", (x, sid, _c(q)), s, order)
+        readers = [i for i in h.statements() if i != avg]
+        scaled_in = h.add("mul", (sid, _c(k)), f"{s}_scaled", -0.5)
+        for i in readers:
+            h.nodes[i].args = tuple(scaled_in if a == sid else a for a in h.nodes[i].args)
+        scaled_out = h.add("mul", (avg, _c(k)), f"{s}_new", order + 0.5)
+        h.replace(out, scaled_out)
+        h.outputs[1 + j] = avg
+        why = (f"state {s} is updated as {p:.6g} * x + {q:.6g} * {s} (coefficients not summing to 1): it is "
+               f"{k:.6g} times the moving average interp(x, {s}, {q:.6g}); the state keeps the average and its "
+               f"readers read {k:.6g} * {s}")
+        return why, h
+    return None
+
+
+RULES = [("zero_state", _zero_state), ("divide_by_constant", _div_constant), ("interp_orientation", _orient),
+         ("linear_folding", _fold), ("rescaled_state", _rescaled_state)]
