@@ -52,18 +52,39 @@ def _op(name: str) -> Callable:
     return reduced
 
 
-def _bound(fn: Callable, refs: tuple) -> Callable:
-    """``vals -> fn(args)`` with each argument a slot of ``vals`` (an int) or a constant."""
-    get = [(lambda v, i=r: v[i]) if isinstance(r, int) else (lambda v, c=r: c) for r in refs]
+def _bound(name: str, refs: tuple) -> Callable:
+    """``vals -> result`` of function ``name`` with each argument a slot of ``vals`` (an int) or a
+    constant (the common shapes are spelled out: one Python call per statement)."""
+    fn = _op(name)
+    slot = [isinstance(r, int) for r in refs]
+    if name == "interp" and slot[:2] == [True, True] and not slot[2]:
+        i, j, a = refs
+        b = np.float32(1.0) - a
+        return lambda v: b * v[i] + a * v[j]
     if len(refs) == 0:
         return lambda v: fn()
     if len(refs) == 1:
-        a, = get
-        return lambda v: fn(a(v))
+        (i,) = refs
+        return (lambda v: fn(v[i])) if slot[0] else (lambda v: fn(i))
     if len(refs) == 2:
-        a, b = get
-        return lambda v: fn(a(v), b(v))
+        i, j = refs
+        if slot == [True, True]:
+            return lambda v: fn(v[i], v[j])
+        if slot == [True, False]:
+            return lambda v: fn(v[i], j)
+        if slot == [False, True]:
+            return lambda v: fn(i, v[j])
+        return lambda v: fn(i, j)
+    get = [(lambda v, i=r: v[i]) if isinstance(r, int) else (lambda v, c=r: c) for r in refs]
     return lambda v: fn(*[x(v) for x in get])
+
+
+def _full(name: str, args_full: list[bool]) -> bool:
+    """Is the result shaped like the parameters (``(rows, n)``), given which arguments are?"""
+    kind = OPS[name].kind
+    if kind == "elementwise":
+        return any(args_full)
+    return kind == "tree_scale" and bool(args_full) and args_full[0]
 
 
 def compile_rows(program: Program) -> Step:
@@ -74,12 +95,16 @@ def compile_rows(program: Program) -> Step:
     """
     p = prune(program)
     slots = {name: i for i, name in enumerate(p.inputs)}
+    full = [name != "lr" for name in p.inputs]
     code = []
     for st in p.statements:
         refs = tuple(slots[a] if isinstance(a, str) else np.float32(a) for a in st.args)
-        code.append(_bound(_op(st.op), refs))
+        code.append(_bound(st.op, refs))
+        full.append(_full(st.op, [isinstance(r, int) and full[r] for r in refs]))
         slots[st.target] = len(p.inputs) + len(code) - 1
     outs = tuple(slots[r] for r in p.returns)
+    # a result typed as a tensor may still be one value per row (``norm(lr)``): it covers the tensor
+    spread = tuple(k for k, o in enumerate(outs) if not full[o])
     n_states = len(p.states)
 
     def step(w, g, states, lr):
@@ -87,9 +112,8 @@ def compile_rows(program: Program) -> Step:
         for run in code:
             vals.append(run(vals))
         out = [vals[o] for o in outs]
-        for k, x in enumerate(out):     # a scalar-typed result (e.g. ``norm(lr)``) covers the tensor
-            if np.shape(x) != w.shape:
-                out[k] = np.broadcast_to(x, w.shape).astype(np.float32)
+        for k in spread:
+            out[k] = np.broadcast_to(out[k], w.shape).astype(np.float32)
         return out[0], tuple(out[1:1 + n_states])
 
     return step

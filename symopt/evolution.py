@@ -139,7 +139,8 @@ class RegularizedEvolution:
             raise ValueError(f"checkpoint population has {len(members)} members (expected 1..{self.size})")
         self.population = deque(members)
         self.births, self.proposals = int(state["births"]), int(state["proposals"])
-        self.rng.bit_generator.state = state["rng"]
+        if "rng" in state:          # absent when the owner keeps one shared generator's state itself
+            self.rng.bit_generator.state = state["rng"]
 
 
 def score_to_json(score):

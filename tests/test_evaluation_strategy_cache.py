@@ -42,9 +42,9 @@ def test_damaged_store_is_ignored_and_rewritten(cache):
     assert strategy_cache.recall(task, 2)["strategy"] == ev.costs[task.name]["strategy"]
 
 
-def test_key_names_task_config_seeds_and_device():
+def test_key_names_task_config_lanes_and_device():
     ev = make_evaluator("test")
     task = ev.task(ev.stage("A").task)
     k = strategy_cache.key(task, 2)
-    assert k.startswith(task.name + "|") and "seeds=2" in k and "jax-" in k
+    assert k.startswith(task.name + "|") and "lanes=2" in k and "jax-" in k
     assert strategy_cache.key(task, 3) != k

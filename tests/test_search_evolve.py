@@ -50,7 +50,7 @@ def test_cache_hits_cost_no_fitness_call_and_keep_their_fitness():
         calls.extend(programs)
         return _length(programs)
 
-    result = evolve("adamw", fitness, budget=300, seed=0, population=10, tournament=5)
+    result = evolve("adamw", fitness, budget=300, seed=0, population=10, tournament=5, islands=1)
     cached = [r for r in result.history if r.cached]
     assert cached, "a run of 300 from AdamW re-proposes some programs"
     assert len(calls) == len(result.history) - len(cached)
@@ -72,7 +72,7 @@ def test_bad_fitness_values_become_inf_with_one_warning_and_never_stop_the_searc
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = evolve("adamw", fitness, budget=80, seed=1, population=10, tournament=3)
+        result = evolve("adamw", fitness, budget=80, seed=1, population=10, tournament=3, islands=1)
     ours = [w for w in caught if "evolve:" in str(w.message)]
     assert len(ours) == 1
     assert len(result.history) == 80

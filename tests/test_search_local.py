@@ -17,7 +17,7 @@ KEYS = {"eval_id", "hash", "parent", "mutation", "program", "fitness", "seconds"
 def config(run_dir, seed=0, **extra):
     over = {"search": {"budget": 14, "run_dir": str(run_dir), "seed": seed},
             "funnel": {"name": "test", "meta_every": 9, "meta_top": 1},
-            "evolution": {"population": 6, "tournament": 2},
+            "evolution": {"population": 6, "tournament": 2, "islands": 1},
             "ray": {"workers": 0, "batch_size": 4}, "run": {"checkpoint_every": 4}}
     for section, values in extra.items():
         over.setdefault(section, {}).update(values)

@@ -17,7 +17,7 @@ def config(run_dir, **ray):
     return load_config(overrides={
         "search": {"budget": BUDGET, "run_dir": str(run_dir), "seed": 3},
         "funnel": {"name": "test", "meta_every": 0, "meta_top": 0},
-        "evolution": {"population": 6, "tournament": 2},
+        "evolution": {"population": 6, "tournament": 2, "islands": 1},
         "ray": {"workers": 2, "batch_size": 3, "in_flight": 2, **ray}, "run": {"checkpoint_every": 6}})
 
 

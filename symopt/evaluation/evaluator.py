@@ -139,13 +139,13 @@ class Evaluator:
         if task.name not in self._chosen:
             from symopt.evaluation import strategy_cache
 
-            known = strategy_cache.recall(task, len(seeds))
+            known = strategy_cache.recall(task, len(seeds) * len(self.scales))
             if known is not None:
                 self.costs[task.name] = {**known, "recalled": True}
                 self._chosen[task.name] = known["strategy"]
             else:
                 self._chosen[task.name] = self._measure(task, seeds)
-                strategy_cache.remember(task, len(seeds), self.costs[task.name])
+                strategy_cache.remember(task, len(seeds) * len(self.scales), self.costs[task.name])
         return self._chosen[task.name]
 
     def _measure(self, task, seeds: tuple) -> str:
@@ -165,9 +165,9 @@ class Evaluator:
         from symopt.evaluation.compiled import compiled_trainer, enable_persistent_cache
 
         enable_persistent_cache()
-        args = (jnp.asarray(seeds, jnp.int32), jnp.float32(1.0))
+        args = (jnp.asarray(seeds, jnp.int32), jnp.asarray(self.scales, jnp.float32))
         t0 = time.perf_counter()
-        probe = compiled_trainer(task, _unseen_variant(self.reference)).lower(*args).compile()
+        probe = compiled_trainer(task, _unseen_variant(self.reference), grid=True).lower(*args).compile()
         t_compile = time.perf_counter() - t0
         t0 = time.perf_counter()
         np.asarray(probe(*args))
@@ -179,11 +179,12 @@ class Evaluator:
             choice = "compiled"
         else:
             losses, cost["interpreted_run_s"] = self.interpreter(task).timed_losses(
-                [encode(self.reference)], seeds)
+                [encode(self.reference)], seeds, self.scales)
             choice = "compiled" if t_compile + t_run < cost["interpreted_run_s"] else "interpreted"
-            if choice == "interpreted" and 1.0 in self.scales:   # the timed run was the reference's
-                for s, x in zip(seeds, np.asarray(losses, np.float64)[0]):
-                    self._reference[(task.name, choice, s, 1.0)] = float(x) if math.isfinite(x) else math.inf
+            if choice == "interpreted":   # the timed run was the reference's, on the whole grid
+                for k, c in enumerate(self.scales):
+                    for s, x in zip(seeds, np.asarray(losses, np.float64)[0, k]):
+                        self._reference[(task.name, choice, s, c)] = float(x) if math.isfinite(x) else math.inf
         cost["strategy"] = choice
         self.costs[task.name] = cost
         return choice
@@ -232,11 +233,10 @@ class Evaluator:
             for start in range(0, len(members), self.group):
                 chunk = members[start:start + self.group]
                 table = np.full((len(chunk), len(self.scales), len(seeds)), np.inf)
-                for k, c in enumerate(self.scales):
-                    try:
-                        table[:, k, :] = self.interpreter(task).losses([e for _, e in chunk], seeds, c)
-                    except Exception as exc:  # noqa: BLE001 - a failing run scores inf, never raises
-                        log.warning("interpreted run failed (%s: %s); scoring inf", type(exc).__name__, exc)
+                try:   # every (program, lr scale, seed) is a lane of one call
+                    table[:] = self.interpreter(task).grid_losses([e for _, e in chunk], seeds, self.scales)
+                except Exception as exc:  # noqa: BLE001 - a failing run scores inf, never raises
+                    log.warning("interpreted run failed (%s: %s); scoring inf", type(exc).__name__, exc)
                 for (i, _), row in zip(chunk, table):
                     results[i] = row
         for i in direct:
@@ -252,9 +252,8 @@ class Evaluator:
         enable_persistent_cache()
         table = np.full((len(self.scales), len(seeds)), np.inf)
         try:
-            fn = compiled_trainer(task, program)
-            for k, c in enumerate(self.scales):
-                table[k] = np.asarray(fn(jnp.asarray(seeds, jnp.int32), jnp.float32(c)))
+            fn = compiled_trainer(task, program, grid=True)
+            table[:] = np.asarray(fn(jnp.asarray(seeds, jnp.int32), jnp.asarray(self.scales, jnp.float32)))
         except Exception as exc:  # noqa: BLE001
             log.warning("compiled run failed (%s: %s); scoring inf", type(exc).__name__, exc)
         return table

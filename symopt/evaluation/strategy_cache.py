@@ -2,7 +2,7 @@
 
 The ``auto`` strategy measures, per task, whether compiling each program beats the
 compiled-once interpreter (see :meth:`Evaluator._measure`).  The answer depends on the
-task, the number of seeds per call, the device and the JAX version, so it is stored
+task, the number of lanes per call (seeds x lr scales), the device and the JAX version, so it is stored
 under exactly that key in ``<cache dir>/strategies.json`` (a private, user-owned
 directory): the next worker and the next run on this machine reuse it instead of
 measuring again.  A damaged file is ignored (and rewritten), never an error.
@@ -18,13 +18,13 @@ import tempfile
 FILE = "strategies.json"
 
 
-def key(task, n_seeds: int) -> str:
+def key(task, n_lanes: int) -> str:
     import jax
 
     device = jax.devices()[0]
     config = json.dumps(task.info.get("config", {"name": task.name}), sort_keys=True, default=str)
     digest = hashlib.sha256(config.encode()).hexdigest()[:12]
-    return f"{task.name}|{digest}|seeds={n_seeds}|{device.platform}|{device.device_kind}|jax-{jax.__version__}"
+    return f"{task.name}|{digest}|lanes={n_lanes}|{device.platform}|{device.device_kind}|jax-{jax.__version__}"
 
 
 def _path() -> str:
@@ -42,21 +42,21 @@ def _load() -> dict:
         return {}
 
 
-def recall(task, n_seeds: int) -> dict | None:
+def recall(task, n_lanes: int) -> dict | None:
     """The stored measurement (``{"strategy", costs...}``) for this task and machine, or None."""
-    entry = _load().get(key(task, n_seeds))
+    entry = _load().get(key(task, n_lanes))
     if isinstance(entry, dict) and entry.get("strategy") in ("interpreted", "compiled"):
         return entry
     return None
 
 
-def remember(task, n_seeds: int, cost: dict) -> None:
+def remember(task, n_lanes: int, cost: dict) -> None:
     """Store a measurement (atomically: temp file + rename; concurrent writers both measured)."""
     path = _path()
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         data = _load()
-        data[key(task, n_seeds)] = cost
+        data[key(task, n_lanes)] = cost
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".strategies-")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, indent=1, sort_keys=True)

@@ -161,7 +161,7 @@ class Engine:
     def state(self) -> dict:
         """A JSON-able snapshot (programs as text); restore it into an Engine built the same way."""
         return {
-            "islands": [isl.state(lambda c: c.text) for isl in self.islands],
+            "islands": [{k: v for k, v in isl.state(lambda c: c.text).items() if k != "rng"} for isl in self.islands],
             "best": [self.best[0].text, score_to_json(self.best[1])],
             "queue": [[p.id, p.candidate.text, p.parent.text if p.parent else None, p.mutation, p.island]
                       for p in self.queue],
