@@ -211,7 +211,7 @@ def run_row(row: Row, space_name: str, seeds: list[int], budget: int | None = No
            "bar": the_bar,
            "candidates_per_s": float(statistics.median(r["children_per_s"] for r in runs)),
            "firsts": [r["first"] for r in runs], "firsts_beyond_bar": [r["first_beyond"] for r in runs],
-           "distance_at_first": [r["distance"] for r in runs],
+           "distance_at_first": [r["distance"] if math.isfinite(r["distance"]) else None for r in runs],
            "found": [str(r["program"]) if r["program"] is not None else None for r in runs]}
     if log:
         log(f"{row.name:<14} {space_name:<8} reached {reached}/{len(seeds)} (median {median}, firsts "
@@ -261,16 +261,24 @@ def ablation(seeds: list[int], budget: int, row: str = "adamw->lion", space: str
 
 
 def run(quick: bool = False, log=print, seeds: list[int] | None = None, rows: list[str] | None = None,
-        spaces: list[str] | None = None, budget: int | None = None) -> list[dict]:
-    """All rows x spaces (``--quick``: compact only, 2 seeds, 1,500 candidates)."""
+        spaces: list[str] | None = None, budget: int | None = None, ablation_table: bool = False) -> list[dict]:
+    """All rows x spaces (``--quick``: compact only, 2 seeds, 1,500 candidates); with ``ablation_table``
+    the :data:`ABLATION` variants on the first row and space given (default adamw->lion, compact)."""
     from symopt.errors import UserError
 
     seeds = list(seeds) if seeds else ([0, 1] if quick else [0, 1, 2, 3, 4])
-    spaces = list(spaces) if spaces else (["compact"] if quick else list(SPACES))
     names = {r.name: r for r in ROWS}
     for name in rows or ():
         if name not in names:
             raise UserError(f"unknown row {name!r} (known: {', '.join(names)})")
+    for name in spaces or ():
+        if name not in SPACES:
+            raise UserError(f"unknown space {name!r} (known: {', '.join(SPACES)})")
+    if ablation_table:
+        row, space = (rows or ["adamw->lion"])[0], (spaces or ["compact"])[0]
+        return ablation(seeds, budget or (QUICK_BUDGET if quick else names[row].budget[space] // 2), row, space,
+                        log=log)
+    spaces = list(spaces) if spaces else (["compact"] if quick else list(SPACES))
     chosen = [names[n] for n in rows] if rows else list(ROWS)
     budget = budget or (QUICK_BUDGET if quick else None)
     return [run_row(row, sp, seeds, budget, log=log) for row in chosen for sp in spaces]

@@ -47,6 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rows", type=_list, help="planted: rows, e.g. adamw->lion,sgd->adam")
     parser.add_argument("--spaces", type=_list, help="planted: spaces, e.g. compact,hero")
     parser.add_argument("--budget", type=_positive, help="planted: candidates per run (default: per row)")
+    parser.add_argument("--ablation", dest="ablation_table", action="store_true",
+                        help="planted: the search features one at a time, cumulatively (docs/search.md)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,10 +59,12 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"benchmark {args.which!r} is not available in this build") from None
         raise
     accepted = inspect.signature(module.run).parameters
-    extra = {k: getattr(args, k) for k in ("seeds", "rows", "spaces", "budget") if getattr(args, k) is not None}
+    extra = {k: getattr(args, k) for k in ("seeds", "rows", "spaces", "budget", "ablation_table")
+             if getattr(args, k) not in (None, False)}
     for key in extra:
         if key not in accepted:
-            raise InputError(f"--{key} does not apply to benchmark {args.which!r}")
+            flag = "--ablation" if key == "ablation_table" else f"--{key}"
+            raise InputError(f"{flag} does not apply to benchmark {args.which!r}")
     figures = module.run(quick=args.quick, log=None if args.json else print, **extra)
     if isinstance(figures, list):          # one object per row
         for row in figures if args.json else ():
