@@ -16,11 +16,15 @@ The program (search_space language; the caller applies w = w - update)::
         return update, m, v
 
 ``lr`` is the program's lr input times its lr scale; the default 0.0002 is the
-found lr scale.  torch is imported when the class is first used.
+found lr scale.  torch is imported when the class is first used.  The step runs in place,
+with torch's multi-tensor (``torch._foreach_*``) kernels over the parameters of each device
+and dtype (``foreach=True``) or one parameter at a time (``foreach=False``), with the same
+results; ``foreach=None`` takes the multi-tensor path for dense floating-point tensors.
 
 Example::
 
     >>> import torch
+    >>> from discovered.torch import Lion
     >>> model = torch.nn.Linear(3, 1)
     >>> opt = Lion(model.parameters(), lr=0.0002)
     >>> model(torch.ones(2, 3)).sum().backward()
@@ -31,6 +35,10 @@ import math
 
 EPS = 1e-08
 torch = None
+
+
+def _s(x):
+    return torch.as_tensor(x, dtype=torch.float64)
 
 
 def _clip(x, c):
@@ -45,12 +53,39 @@ def _min(a, b):
     return torch.minimum(torch.as_tensor(a), torch.as_tensor(b))
 
 
-def _lion_leaf(g, m, b1, b2):
-    """One parameter tensor: (direction, new states)."""
-    t1 = (1.0 - b1) * g + b1 * m
-    t2 = (1.0 - b2) * g + b2 * m
-    t3 = torch.sign(t1)
-    return t3, t2,
+def _lion_foreach(w, g, m, lr, wd, b1, b2):
+    """The step of the parameters ``w`` of one device and dtype, with multi-tensor kernels."""
+    t1 = torch._foreach_lerp(g, m, b1)
+    torch._foreach_lerp_(m, g, 1.0 - (b2))
+    torch._foreach_sign_(t1)
+    if wd != 0.0:
+        torch._foreach_mul_(w, 1.0 - lr * wd)
+    torch._foreach_add_(w, t1, alpha=-lr)
+
+
+def _lion_single(w_, g_, m_, lr, wd, b1, b2):
+    """The same step, one parameter at a time."""
+    for w, g, m in zip(w_, g_, m_):
+        t1 = torch.lerp(g, m, b1)
+        torch.lerp(m, g, 1.0 - (b2), out=m)
+        torch.sign(t1, out=t1)
+        if wd != 0.0:
+            w.mul_(1.0 - lr * wd)
+        w.add_(t1, alpha=-lr)
+
+
+def _dense(params):
+    for p in params:
+        if p.is_sparse or p.grad.is_sparse or not torch.is_floating_point(p):
+            return False
+    return True
+
+
+def _by_device_and_dtype(params):
+    groups = {}
+    for p in params:
+        groups.setdefault((p.device, p.dtype), []).append(p)
+    return groups.values()
 
 
 def _build():
@@ -62,10 +97,11 @@ def _build():
     class Lion(torch.optim.Optimizer):
         """Lion (see the module docstring); decoupled weight decay like lion-pytorch."""
 
-        def __init__(self, params, lr=0.0002, betas=(0.9, 0.997), weight_decay=0.5):
-            if lr <= 0.0:
+        def __init__(self, params, lr=0.0002, betas=(0.9, 0.997), weight_decay=0.5, *,
+                     foreach=None):
+            if not 0.0 < lr:
                 raise ValueError(f"invalid learning rate {lr}")
-            super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay))
+            super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay, foreach=foreach))
 
         @torch.no_grad()
         def step(self, closure=None):
@@ -76,16 +112,17 @@ def _build():
             for group in self.param_groups:
                 lr, wd = group["lr"], group["weight_decay"]
                 b1, b2 = group["betas"]
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
+                params = [p for p in group["params"] if p.grad is not None]
+                for p in params:
                     state = self.state[p]
                     if len(state) == 0:
                         state["m"] = torch.zeros_like(p)
-                    out = _lion_leaf(p.grad, state["m"], b1, b2)
-                    state["m"].copy_(out[1])
-                    p.mul_(1.0 - lr * wd)
-                    p.add_(out[0], alpha=-lr)
+                foreach = group.get("foreach")
+                if foreach is None:
+                    foreach = _dense(params)
+                for ps in _by_device_and_dtype(params) if foreach else [params]:
+                    step = _lion_foreach if foreach else _lion_single
+                    step(ps, [p.grad for p in ps], [self.state[p]["m"] for p in ps], lr, wd, b1, b2)
             return loss
 
     return Lion

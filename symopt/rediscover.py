@@ -58,6 +58,25 @@ def _pick(hof: list[dict], evaluator, top: int, log: Callable[[str], None]) -> t
     return program, entry, _finite(scores[best])
 
 
+def lineage_summary(path: list[dict], seed: str, width: int = 100) -> list[str]:
+    """The mutations from the seed to the found program, one line each, with stage A's fitness.
+
+    >>> lineage_summary([{"hash": "a", "mutation": "seed", "fitness": {"A": 1.0}},
+    ...                  {"hash": "b", "mutation": "delete 2: m = interp(g, m, 0.9)", "fitness": {"A": 0.9}}],
+    ...                 "adamw")
+    ['lineage: 1 mutation from adamw', '  1. delete 2: m = interp(g, m, 0.9)  (A 0.9000)']
+    """
+    steps = [p for p in path if p.get("mutation") not in (None, "seed")]
+    if path and "error" in path[0]:
+        return [f"lineage: not available ({path[0]['error']})"]
+    out = [f"lineage: {len(steps)} mutation{'s' if len(steps) != 1 else ''} from {seed}"]
+    for k, p in enumerate(steps, 1):
+        text = p["mutation"] if len(p["mutation"]) <= width else p["mutation"][: width - 3] + "..."
+        a = (p.get("fitness") or {}).get("A")
+        out.append(f"  {k}. {text}  (A {_fmt(a)})")
+    return out
+
+
 def _fmt(x) -> str:
     return "diverged" if x is None or not math.isfinite(x) else f"{x:.4f}"
 
@@ -104,7 +123,8 @@ def rediscover(cfg: dict, o: Options, log: Callable[[str], None] = print, progre
     name = rec.family or "found"
     try:
         path = lineage(RunDir.open(run_dir), entry["hash"])
-        lineage_rec = [{"hash": p["hash"], "mutation": p.get("mutation")} for p in path]
+        lineage_rec = [{"hash": p["hash"], "mutation": p.get("mutation"), "fitness": p.get("fitness")}
+                       for p in path]
     except Exception as exc:  # lineage is informative; a damaged log must not lose the result
         lineage_rec = [{"error": str(exc)}]
     prov = provenance(
@@ -136,6 +156,8 @@ def rediscover(cfg: dict, o: Options, log: Callable[[str], None] = print, progre
     log("")
     log(f"found: {rec.family or 'a new program'}" + (f" {rec.constants}" if rec.constants else ""))
     log(format_program(final).rstrip())
+    for line in lineage_summary(lineage_rec, cfg["search"]["seed_program"]):
+        log(line)
     log("fitness vs " + sc["seed_program"] + " (loss ratio, < 1 is better): "
         + ", ".join(f"{k} {_fmt(v)}" for k, v in fitness.items()) + f", meta-validation {_fmt(meta)}")
     log(f"exported to {export_dir}/ ({summary['seconds']:.0f} s in all)")

@@ -8,6 +8,12 @@
     runs/NAME/checkpoint.json      evolution state, RNG, counters, cache (atomic: temp file + os.replace)
     runs/NAME/hall_of_fame.json    best unique programs, best first
     runs/NAME/report/              written by ``symopt report``
+    runs/NAME/writer.lock          flock held by the one process writing the run; holds its pid
+
+One process writes a run directory at a time: ``symopt search`` and ``symopt rediscover`` hold an
+exclusive ``flock`` on ``writer.lock`` while they run (:meth:`RunDir.lock`); another writer is
+refused with one line naming the holder's pid.  The kernel drops the lock with its process, so the
+lock of a killed writer is taken over by the next one.
 
 Fitness values are floats or ``null`` (invalid / diverged = ``math.inf``).
 A truncated last log line (a killed writer) is skipped with a warning; a
@@ -22,10 +28,12 @@ damaged line elsewhere or a damaged checkpoint raises a one-line UserError.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import math
 import os
+import time
 import tomllib
 import warnings
 from pathlib import Path
@@ -33,9 +41,11 @@ from typing import Any
 
 from symopt.errors import UserError
 
-CONFIG, EVALS, META, CHECKPOINT, HOF, REPORT = (
-    "config.toml", "evaluations.jsonl", "meta_validation.jsonl", "checkpoint.json", "hall_of_fame.json", "report")
+CONFIG, EVALS, META, CHECKPOINT, HOF, REPORT, LOCK = (
+    "config.toml", "evaluations.jsonl", "meta_validation.jsonl", "checkpoint.json", "hall_of_fame.json", "report",
+    "writer.lock")
 CHECKPOINT_FORMAT = 1
+_HELD: dict[Path, list[int]] = {}    # run directory (resolved) -> [lock file descriptor, holds] of this process
 
 
 def jsonable(x: Any) -> Any:
@@ -53,6 +63,16 @@ def _dumps(x: Any) -> str:
     return json.dumps(jsonable(x), sort_keys=True, allow_nan=False)
 
 
+def _holder(fd: int) -> str:
+    """The pid written in a lock file held by another process (it writes it just after locking)."""
+    for _ in range(40):
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        if text.isdigit():
+            return text
+        time.sleep(0.025)
+    return "unknown"
+
+
 class RunDir:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
@@ -67,18 +87,45 @@ class RunDir:
         return target
 
     # -- creation / opening -------------------------------------------------
-    @classmethod
-    def create(cls, path: str | os.PathLike, config_text: str) -> "RunDir":
-        """A new run directory with ``config.toml`` written first; refuses a non-empty directory."""
-        p = Path(path)
-        if p.exists() and (not p.is_dir() or any(p.iterdir())):
+    def _refuse_used(self) -> None:
+        p = self.path
+        if p.exists() and (not p.is_dir() or any(f.name != LOCK for f in p.iterdir())):
             raise UserError(f"{p}: run directory exists and is not empty (use --resume {p} to continue it)")
+
+    @classmethod
+    def _empty(cls, path: str | os.PathLike) -> "RunDir":
+        """An empty directory at ``path`` (made if missing); refuses a used one."""
+        rd = cls(path)
+        rd._refuse_used()
         try:
-            p.mkdir(parents=True, exist_ok=True)
+            rd.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise UserError(f"{p}: cannot create run directory ({exc.strerror or exc})") from None
-        rd = cls(p)
-        rd._atomic_write(CONFIG, config_text)
+            raise UserError(f"{rd.path}: cannot create run directory ({exc.strerror or exc})") from None
+        return rd
+
+    @classmethod
+    def reserve(cls, path: str | os.PathLike) -> "RunDir":
+        """An empty run directory (made if missing), locked for this process (see :meth:`lock`)."""
+        rd = cls._empty(path)
+        rd.lock()
+        try:
+            rd._refuse_used()     # filled by another process before this one held the lock?
+        except UserError:
+            rd.unlock()
+            raise
+        return rd
+
+    @classmethod
+    def create(cls, path: str | os.PathLike, config_text: str, *, lock: bool = False) -> "RunDir":
+        """A new run directory with ``config.toml`` written first; refuses a non-empty directory.
+        With ``lock``, it is locked for this process before anything is written (see :meth:`lock`)."""
+        rd = cls.reserve(path) if lock else cls._empty(path)
+        try:
+            rd._atomic_write(CONFIG, config_text)
+        except UserError:
+            if lock:
+                rd.unlock()
+            raise
         return rd
 
     @classmethod
@@ -89,6 +136,51 @@ class RunDir:
         if not (p / CONFIG).is_file():
             raise UserError(f"{p}: not a run directory (no {CONFIG})")
         return cls(p)
+
+    # -- the writer lock --------------------------------------------------------
+    def lock(self) -> "RunDir":
+        """Hold the exclusive writer lock of this run directory (re-entrant within a process).
+
+        Another process holding it: one-line UserError naming its pid.  The lock lives until as
+        many :meth:`unlock` calls as ``lock`` calls, or until this process exits."""
+        key = self.path.resolve()
+        if key in _HELD:
+            _HELD[key][1] += 1
+            return self
+        f = self.child(LOCK)
+        try:
+            fd = os.open(f, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            raise UserError(f"{f}: cannot open the writer lock ({exc.strerror or exc})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(fd)
+            os.close(fd)
+            raise UserError(f"{self.path} is in use by pid {holder} (one process writes a run directory at a "
+                            "time)") from None
+        except OSError as exc:          # a file system without locks
+            os.close(fd)
+            raise UserError(f"{f}: cannot lock the run directory ({exc.strerror or exc})") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _HELD[key] = [fd, 1]
+        return self
+
+    def unlock(self) -> None:
+        """Release one hold of the writer lock (the lock itself goes with the last one)."""
+        key = self.path.resolve()
+        held = _HELD.get(key)
+        if held is None:
+            return
+        held[1] -= 1
+        if held[1] <= 0:
+            del _HELD[key]
+            os.close(held[0])     # the lock file stays: removing it would race with a process opening it
+
+    def locked(self) -> bool:
+        """Whether this process holds the writer lock."""
+        return self.path.resolve() in _HELD
 
     # -- writing ------------------------------------------------------------
     def _atomic_write(self, name: str, text: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -10,11 +9,6 @@ import sys
 import pytest
 
 from symopt.cli import main
-
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("symopt.evaluation") is None,
-    reason="symopt search needs symopt.evaluation (the evaluator issue), which is not built yet")
-
 
 @pytest.fixture(scope="module")
 def real_run(tmp_path_factory):

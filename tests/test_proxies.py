@@ -260,7 +260,7 @@ def test_schedules():
 def test_funnels_load():
     from proxies import funnel_names
 
-    assert {"default", "test", "lion_synth"} <= set(funnel_names())
+    assert {"default", "lion", "lm", "lm_paper", "test", "lion_synth", "illcond"} <= set(funnel_names())
     for name in funnel_names():
         f = load_funnel(name)
         assert isinstance(f, Funnel) and [s.name for s in f.stages] == ["A", "B", "C"]
@@ -268,7 +268,9 @@ def test_funnels_load():
         for s in (*f.stages, f.meta):
             assert s.task in task_names() and s.seeds and 0 < s.promote_top <= 1
             assert not set(s.seeds) & set(f.heldout_seeds)
-    assert load_funnel().stages[0].task.startswith("lm")
+    assert load_funnel("lm").stages[0].task.startswith("lm")
+    assert load_funnel() == load_funnel("default") == load_funnel("lion")   # default is an alias
+    assert load_funnel().name == "lion" and load_funnel().stages[0].task == "lion_lanes_a"
     assert all(get_task(s.task).family == "synthetic" for s in (*load_funnel("test").stages, load_funnel("test").meta))
 
 

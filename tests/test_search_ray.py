@@ -90,3 +90,12 @@ def test_worker_environment_pins_threads():
     env = worker_env(0.0)
     assert env["OMP_NUM_THREADS"] == "1" and "intra_op_parallelism_threads=1" in env["XLA_FLAGS"]
     assert worker_env(0.5)["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"
+
+
+def test_workers_that_cannot_be_placed_are_one_clear_error(ray_local):
+    """Asking for more than the cluster has (a GPU here) fails in one line instead of waiting forever."""
+    from symopt.errors import UserError
+
+    with pytest.raises(UserError, match=r"could not start 2 worker\(s\) of 1 CPU and 1 GPU each in 3 s") as err:
+        RayPool("test", 2, gpus_per_worker=1.0, place_timeout=3.0)
+    assert "\n" not in str(err.value)

@@ -47,3 +47,8 @@ def test_paired_rule():
     assert paired([1.0, 1.0, 1.0], [1.001, 0.999, 1.0])[0]
     assert not paired([1.0, 1.0, 1.0], [1.2, 1.1, 1.15])[0]
     assert not paired([1.0, 1.0], [float("inf"), 1.0])[0]
+    # one seed blowing up makes the noise estimate huge: a large change is still a change
+    assert not paired([1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1e5])[0]
+    # two-sided: a clear improvement is not "no change"
+    assert paired([1.0, 1.0, 1.0], [0.8, 0.81, 0.79])[0]
+    assert not paired([1.0, 1.0, 1.0], [0.8, 0.81, 0.79], two_sided=True)[0]

@@ -223,25 +223,25 @@ def run_row(row: Row, space_name: str, seeds: list[int], budget: int | None = No
 
 OLD_KINDS = {"insert": 1.0, "delete": 1.0, "modify": 1.0, "duplicate": 1.0, "wrap": 0.0, "moving_average": 0.0}
 NEW_KINDS = {**OLD_KINDS, "wrap": 1.0, "moving_average": 1.0}
-ABLATION = (   # cumulative: each variant adds one feature to the one before
+_PAPER_CONSTANTS = {"one_minus_probability": 0.0, "small_step_probability": 0.0}
+_NEAR_ONE = {"one_minus_probability": 0.5, "small_step_probability": 0.3}
+_PLAIN = {"islands": 1, "migrate_every": 0, "tune_variants": 0, "restart_seed_every": 0, "restart_best_plateau": 0,
+          "population": 100}
+ABLATION = (   # cumulative: each variant adds one feature to the one before; every option spelt out
     ("insert/delete/modify/duplicate, constants c*2^N(0,1), tournament 2",
-     {"space": {"mutation_weights": OLD_KINDS, "one_minus_probability": 0.0, "small_step_probability": 0.0},
-      "options": {"tournament": 2}}),
+     {"space": {"mutation_weights": OLD_KINDS, **_PAPER_CONSTANTS}, "options": {**_PLAIN, "tournament": 2}}),
     ("+ tournament 10",
-     {"space": {"mutation_weights": OLD_KINDS, "one_minus_probability": 0.0, "small_step_probability": 0.0},
-      "options": {"tournament": 10}}),
+     {"space": {"mutation_weights": OLD_KINDS, **_PAPER_CONSTANTS}, "options": {**_PLAIN, "tournament": 10}}),
     ("+ constant steps on 1 - c and small log steps",
-     {"space": {"mutation_weights": OLD_KINDS, "one_minus_probability": 0.5, "small_step_probability": 0.3},
-      "options": {"tournament": 10}}),
+     {"space": {"mutation_weights": OLD_KINDS, **_NEAR_ONE}, "options": {**_PLAIN, "tournament": 10}}),
     ("+ wrap and moving-average mutations",
-     {"space": {"mutation_weights": NEW_KINDS, "one_minus_probability": 0.5, "small_step_probability": 0.3},
-      "options": {"tournament": 10}}),
+     {"space": {"mutation_weights": NEW_KINDS, **_NEAR_ONE}, "options": {**_PLAIN, "tournament": 10}}),
     ("+ constant tuning (8 variants per new best)",
-     {"space": {"mutation_weights": NEW_KINDS, "one_minus_probability": 0.5, "small_step_probability": 0.3},
-      "options": {"tournament": 10, "tune_variants": 8}}),
-    ("+ 4 islands, migration every 250",
-     {"space": {"mutation_weights": NEW_KINDS, "one_minus_probability": 0.5, "small_step_probability": 0.3},
-      "options": {"tournament": 10, "tune_variants": 8, "islands": 4, "migrate_every": 250}}),
+     {"space": {"mutation_weights": NEW_KINDS, **_NEAR_ONE},
+      "options": {**_PLAIN, "tournament": 10, "tune_variants": 8}}),
+    ("+ 4 islands, migration every 250 (the defaults)",
+     {"space": {"mutation_weights": NEW_KINDS, **_NEAR_ONE},
+      "options": {**_PLAIN, "tournament": 10, "tune_variants": 8, "islands": 4, "migrate_every": 250}}),
 )
 
 

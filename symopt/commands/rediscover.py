@@ -26,6 +26,8 @@ def run(args: argparse.Namespace) -> int:
     from symopt.config import default_config, merge, validate, _read
     from symopt.export.provenance import command_line
     from symopt.rediscover import DEFAULTS, Options, rediscover
+    from symopt.rundir import RunDir
+    from symopt.search.run import default_run_dir
     from symopt.search.progress import Progress
 
     # precedence: search defaults < the main job's defaults < --config file < command line
@@ -39,6 +41,9 @@ def run(args: argparse.Namespace) -> int:
         flags.setdefault("funnel", {})["meta_top"] = args.meta_top
     cfg = merge(cfg, flags, "command line")
     validate(cfg, "command line")
+    # the run directory is locked for the whole job (search, then simplify and export into it)
+    cfg["search"]["run_dir"] = cfg["search"]["run_dir"] or default_run_dir()
+    RunDir.reserve(cfg["search"]["run_dir"])
     out = sys.stderr if args.json else sys.stdout
     options = Options(measure=not args.no_measure, export_to=args.export_to,
                       command=command_line())

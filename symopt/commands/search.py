@@ -47,6 +47,7 @@ def overrides_from(args: argparse.Namespace) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     from symopt.config import load_config
+    from symopt.rundir import RunDir
     from symopt.search import run_search
     from symopt.search.run import resume_config
     from symopt.search.progress import Progress
@@ -58,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
                if getattr(args, k, None) is not None and sk not in allowed]
         if bad or args.config:
             raise UserError(f"--resume continues a run with its own config; cannot change {(bad or ['--config'])[0]}")
+        RunDir.open(args.resume).lock()    # held until this process exits: one writer per run directory
         cfg = resume_config(args.resume, overrides)
     else:
         cfg = load_config(args.config, overrides)

@@ -85,11 +85,11 @@ def export_program(program: Program, name: str, out_dir, provenance: dict | None
     prov = dict(provenance or {})
     command = prov.get("command") or f"symopt export {name}.program --name {name} --out <dir>"
     kw = dict(learning_rate=lr, weight_decay=wd, family=rec.family, program_text=text, command=command)
+    out = Path(out_dir)
     optax_src = optax_module(name, leaf, **kw)
-    torch_src = torch_module(name, leaf, **kw)
+    torch_src = torch_module(name, leaf, **kw, package=out.resolve().name)
     for src in (optax_src, torch_src):
         ast.parse(src, filename=f"<{name} export>")  # syntax check only; never executed here
-    out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

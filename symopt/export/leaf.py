@@ -4,7 +4,8 @@ The update is read as ``lr * lr_scale * (core + weight_decay * w)``: the lr
 factors become 1.0 and the weight-decay term is dropped (the optimizer
 wrappers apply them exactly like optax.lion / lion-pytorch), then the value
 graph of the core and the live states is printed with one template per
-function from a fixed table.  Identifiers come from a fixed set: inputs
+function from a fixed table (``steps`` keeps the same statements as data, for the torch
+step of :mod:`symopt.export.torch_step`).  Identifiers come from a fixed set: inputs
 ``g w``, states ``m v s2 ...``, temporaries ``t1 t2 ...``, results ``update``
 and ``new_<state>``, hyperparameters of the family; constants are
 ``repr(float)``.  Only elementwise programs export (tree-wide reductions
@@ -54,6 +55,7 @@ class Leaf:
     args: tuple[str, ...]            # g, w?, live states..., hyperparameters...
     states: tuple[str, ...]          # live states, in order (names from STATE_NAMES / s<j>)
     body: dict                       # backend -> list of code lines (no indentation)
+    steps: tuple                     # (result, op, argument expressions) per statement, in order
     returns: tuple[str, ...]         # update, new_<state>...
     hyper: dict                      # hyperparameter -> default (raw program constant)
     uses_w: bool
@@ -105,7 +107,8 @@ def leaf_of(rec: Recognition) -> Leaf:
         elif nid in needed:
             raise UserError("cannot export: the update reads the lr input other than as a factor "
                             "(it must be lr * scale * f(g, w, states))")
-    body = {"jax": [], "torch": []}
+    body: dict = {"jax": []}
+    steps = []
     k = 0
     for nid in g.statements():
         if nid not in needed:
@@ -116,12 +119,12 @@ def leaf_of(rec: Recognition) -> Leaf:
         k += 1
         names[nid] = f"t{k}"
         args = [names[x] if isinstance(x, int) else hyper_at.get((nid, j), const(x)) for j, x in enumerate(n.args)]
-        for backend, table in (("jax", JAX), ("torch", TORCH)):
-            body[backend].append(f"{names[nid]} = {table[n.op].format(*args)}")
+        body["jax"].append(f"{names[nid]} = {JAX[n.op].format(*args)}")
+        steps.append((names[nid], n.op, tuple(args)))
     returns = tuple(names[o] for o in outputs)
     states = tuple(_state_name(j) for j in live)
     uses_w = g.inputs["w"] in needed
     args = ("g",) + (("w",) if uses_w else ()) + states + tuple(hyper)
     for name in args:
         assert name.isidentifier() and not keyword.iskeyword(name), name
-    return Leaf(args, states, body, returns, hyper, uses_w)
+    return Leaf(args, states, body, tuple(steps), returns, hyper, uses_w)

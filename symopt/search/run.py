@@ -43,26 +43,28 @@ def run_search(config: dict, *, resume: str | os.PathLike | None = None, pool=No
                progress: Progress | None = None) -> SearchResult:
     """Run (or, with ``resume=DIR``, continue) a search configured by ``config`` (see :mod:`symopt.config`)."""
     if resume is not None:
-        rundir = RunDir.open(resume)
-        state = rundir.checkpoint()
-        rundir.repair_log()
+        rundir = RunDir.open(resume).lock()     # one writer per run directory: see RunDir.lock
     else:
         path = config["search"]["run_dir"] or default_run_dir()
         config = {**config, "search": {**config["search"], "run_dir": str(path)}}
-        rundir, state = RunDir.create(path, dumps(config)), None
+        rundir = RunDir.create(path, dumps(config), lock=True)
     own_pool = pool is None
-    pool = pool or make_pool(config)
     try:
+        state = None
+        if resume is not None:
+            state = rundir.checkpoint()
+            rundir.repair_log()
+        pool = pool or make_pool(config)
         search = Search(config, rundir, pool=pool, progress=progress)
         if state is not None:
             search.restore(state)
         elif resume is not None and rundir.evaluations():
-            raise UserError(f"{rundir.path}: no checkpoint.json to resume from (the run stopped before its first "
-                            "checkpoint); start a new run")
+            search.recover()          # stopped before its first checkpoint: rebuilt from the log
         return search.run()
     finally:
-        if own_pool:
+        if own_pool and pool is not None:
             pool.close()
+        rundir.unlock()
 
 
 def resume_config(path: str | os.PathLike, overrides: dict | None = None) -> dict:
@@ -76,5 +78,9 @@ def resume_config(path: str | os.PathLike, overrides: dict | None = None) -> dic
     cfg = merge(default_config(), raw, str(rundir.child("config.toml")))
     if overrides:
         cfg = merge(cfg, overrides, "command line")
-        rundir._atomic_write("config.toml", dumps(cfg))
+        rundir.lock()
+        try:
+            rundir._atomic_write("config.toml", dumps(cfg))
+        finally:
+            rundir.unlock()
     return cfg

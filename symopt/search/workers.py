@@ -9,9 +9,10 @@ A job is a JSON-able dict:
   meta-validation and held-out-seed re-scoring of hall-of-fame programs.
 
 The answer is ``{"results": [...], "busy": seconds, "pid": int}``.  ``Pool`` runs
-jobs in the driver (no Ray); ``RayPool`` runs them on Ray actors with several
-jobs in flight, restarts dead workers, resubmits their batches, and kills
-workers that hold a batch past the deadline.
+jobs in the driver (no Ray); ``RayPool`` runs them on Ray actors (one Ray node or
+many) fed from a queue, puts the jobs of a dead worker back for the others,
+restarts or replaces dead workers, and kills workers that hold a batch past the
+deadline.
 """
 
 from __future__ import annotations
@@ -134,10 +135,19 @@ def worker_env(gpus_per_worker: float) -> dict:
 
 
 class RayPool:
-    """Ray actors with jobs in flight; results are returned by job id, whatever the completion order."""
+    """Ray actors fed from a queue of jobs; results are returned by job id, whatever the completion order.
+
+    A job goes to a worker when the worker has fewer than ``DEPTH`` jobs (one running, one waiting in
+    its queue), so a free worker takes the next job instead of waiting behind a slow one.  A worker
+    that dies (its process killed, its node gone) has its jobs put back at the front of the queue for
+    the workers that are up; it rejoins when Ray has restarted it, or is replaced by a new actor once
+    its restarts are spent.  A job running past ``deadline`` gets its worker killed (and restarted).
+    """
+
+    DEPTH = 2
 
     def __init__(self, funnel: str, workers: int, *, gpus_per_worker: float = 0.0, max_restarts: int = 3,
-                 deadline: float = 600.0, warm: tuple[str, ...] = ()):
+                 deadline: float = 600.0, warm: tuple[str, ...] = (), place_timeout: float = 300.0):
         import ray
 
         self.ray, self.size, self.deadline = ray, workers, deadline
@@ -159,26 +169,34 @@ class RayPool:
                 return os.getpid()
 
             def identity(self):
-                return os.getpid(), ray.util.get_node_ip_address()
+                return os.getpid(), ray.util.get_node_ip_address(), ray.get_runtime_context().get_node_id()
 
         self._cls = Worker
         self.local_node = ray.util.get_node_ip_address()
         self.actors = [self._new_actor() for _ in range(workers)]
-        # (pid, node) of each actor's process: a hung worker is SIGKILLed by pid when it runs on this node
-        self.identity = ray.get([a.identity.remote() for a in self.actors])
+        try:   # (pid, node address, node id) of each actor's process: a hung worker on this host is SIGKILLed
+            self.identity = ray.get([a.identity.remote() for a in self.actors], timeout=place_timeout)
+        except ray.exceptions.GetTimeoutError:
+            self.close()
+            each = "1 CPU" + (f" and {gpus_per_worker:g} GPU" if gpus_per_worker else "")
+            raise UserError(f"Ray could not start {workers} worker(s) of {each} each in {place_timeout:g} s "
+                            f"(cluster resources: {ray.cluster_resources()})") from None
         # every worker warms the stages at once, in parallel (jobs queue behind; errors surface with them)
         for a in self.actors if warm else ():
             a.warm.remote(list(warm))
         self.names = [f"w{i}" for i in range(workers)]
+        self.up = [True] * workers               # accepting jobs
+        self.probes: dict[int, Any] = {}         # actor index -> identity() call of a worker coming back
         self.jobs: dict[int, dict] = {}
-        self.refs: dict[int, Any] = {}          # job id -> ObjectRef
-        self.where: dict[int, int] = {}         # job id -> actor index
-        self.started: dict[int, float] = {}
+        self.queue: list[int] = []               # job ids not yet sent, in submission order
+        self.order: dict[int, int] = {}          # job id -> submission number
+        self.refs: dict[int, Any] = {}           # job id -> ObjectRef of a sent job
+        self.where: dict[int, int] = {}          # job id -> actor index
+        self.started: dict[int, float | None] = {}   # job id -> when it started running (None: queued behind)
         self.done: dict[int, tuple[dict, str]] = {}
-        self.resubmitted = 0
-        self.replaced = 0
-        self.killed = 0
+        self.resubmitted = self.replaced = self.killed = self.submitted = 0
         self.timeouts: dict[int, int] = {}       # job id -> deadlines it ran past
+        self.down_since: float | None = None     # when the last worker went down
 
     def _new_actor(self):
         return self._cls.options(
@@ -186,70 +204,120 @@ class RayPool:
             runtime_env={"env_vars": worker_env(self.gpus)},
         ).remote(self.funnel)
 
-    def _load(self, i: int) -> int:
-        return sum(1 for j in self.where.values() if j == i)
+    def _on(self, i: int) -> list[int]:
+        """Jobs sent to worker ``i``, oldest first."""
+        return sorted((j for j, k in self.where.items() if k == i and j in self.refs), key=self.order.get)
 
     def submit(self, job_id: int, job: dict) -> None:
         self.jobs[job_id] = job
-        i = min(range(self.size), key=lambda k: (self._load(k), k))
-        self.where[job_id] = i
-        self.refs[job_id] = self.actors[i].run.remote(job)
-        self.started[job_id] = time.monotonic()
+        self.order[job_id] = self.submitted
+        self.submitted += 1
+        self.queue.append(job_id)
+        self._dispatch()
 
-    def _resubmit(self, job_id: int, dead: bool) -> None:
-        i = self.where[job_id]
-        if dead:
-            try:  # is the actor coming back (restarts left) or gone for good?
-                self.identity[i] = self.ray.get(self.actors[i].identity.remote(), timeout=60)
-            except Exception:
-                self.actors[i] = self._new_actor()
-                self.identity[i] = self.ray.get(self.actors[i].identity.remote())
-                self.replaced += 1
-        self.resubmitted += 1
-        self.refs[job_id] = self.actors[i].run.remote(self.jobs[job_id])
-        self.started[job_id] = time.monotonic()
+    def _dispatch(self) -> None:
+        while self.queue:
+            loads = {i: len(self._on(i)) for i in range(self.size) if self.up[i]}
+            free = [i for i, n in loads.items() if n < self.DEPTH]
+            if not free:
+                return
+            i = min(free, key=lambda k: (loads[k], k))
+            j = self.queue.pop(0)
+            self.where[j] = i
+            self.started[j] = time.monotonic() if loads[i] == 0 else None
+            self.refs[j] = self.actors[i].run.remote(self.jobs[j])
+
+    def _lost(self, i: int) -> None:
+        """Worker ``i`` died: its jobs go back to the queue; wait (without blocking) for it to come back."""
+        self.up[i] = False
+        for j in self._on(i):
+            del self.refs[j], self.where[j], self.started[j]
+            self.queue.append(j)
+            self.resubmitted += 1
+        self.queue.sort(key=self.order.get)
+        if i not in self.probes:
+            self.probes[i] = self.actors[i].identity.remote()
+
+    def _probed(self, i: int, ref) -> None:
+        del self.probes[i]
+        try:
+            self.identity[i] = self.ray.get(ref)
+            self.up[i] = True
+        except self.ray.exceptions.RayActorError:       # no restarts left: a new actor takes its place
+            self.actors[i] = self._new_actor()
+            self.replaced += 1
+            self.probes[i] = self.actors[i].identity.remote()
+
+    def _finished(self, j: int, ref) -> None:
+        i = self.where[j]
+        try:
+            out = self.ray.get(ref)
+        except (self.ray.exceptions.RayActorError, self.ray.exceptions.WorkerCrashedError):
+            self._lost(i)
+            return
+        self.done[j] = (out, self.names[i])
+        del self.refs[j], self.where[j], self.started[j]
+        for k in self._on(i)[:1]:                   # the next job of this worker starts running now
+            self.started[k] = self.started[k] or time.monotonic()
 
     def result(self, job_id: int) -> tuple[dict, str]:
         """Block until job ``job_id`` is done (other jobs finishing meanwhile are kept)."""
         ray = self.ray
+        if job_id not in self.jobs:
+            raise KeyError(f"no job {job_id!r} was submitted")
         while job_id not in self.done:
-            pending = {ref: j for j, ref in self.refs.items()}
-            ready, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
+            self._dispatch()
+            waiting = {ref: ("job", j) for j, ref in self.refs.items()}
+            waiting.update({ref: ("probe", i) for i, ref in self.probes.items()})
+            ready, _ = ray.wait(list(waiting), num_returns=1, timeout=1.0) if waiting else ([], [])
+            if ready:
+                ready, _ = ray.wait(list(waiting), num_returns=len(waiting), timeout=0)
             for ref in ready:
-                j = pending[ref]
-                try:
-                    out = ray.get(ref)
-                except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError):
-                    self._resubmit(j, dead=True)
-                    continue
-                self.done[j] = (out, self.names[self.where[j]])
-                del self.refs[j], self.started[j]
-            now = time.monotonic()
-            for j, t in list(self.started.items()):
-                if j in self.refs and now - t > self.deadline:
-                    self.timeouts[j] = self.timeouts.get(j, 0) + 1
-                    if self.timeouts[j] > MAX_TIMEOUTS:
-                        raise UserError(f"a batch ran past ray.batch_deadline ({self.deadline:g} s) "
-                                        f"{MAX_TIMEOUTS + 1} times; raise the deadline or shrink ray.batch_size")
-                    self._kill(self.where[j])      # hung: its jobs fail with RayActorError and are resubmitted
-                    self.started[j] = now
+                kind, x = waiting[ref]
+                if kind == "probe":
+                    self._probed(x, ref)
+                elif self.refs.get(x) == ref:      # not an answer of a worker that died since
+                    self._finished(x, ref)
+            self._check_time()
         out = self.done.pop(job_id)
-        del self.jobs[job_id], self.where[job_id]
+        del self.jobs[job_id], self.order[job_id]
         self.timeouts.pop(job_id, None)
         return out
 
+    def _check_time(self) -> None:
+        now = time.monotonic()
+        if any(self.up):
+            self.down_since = None
+        elif self.down_since is None:
+            self.down_since = now
+        elif now - self.down_since > self.deadline:
+            raise UserError(f"no Ray worker has been up for {self.deadline:g} s (ray.batch_deadline): the cluster "
+                            f"lost its nodes or cannot place {self.size} worker(s)")
+        for j, t in list(self.started.items()):
+            if t is not None and j in self.refs and now - t > self.deadline:
+                self.timeouts[j] = self.timeouts.get(j, 0) + 1
+                if self.timeouts[j] > MAX_TIMEOUTS:
+                    raise UserError(f"a batch ran past ray.batch_deadline ({self.deadline:g} s) "
+                                    f"{MAX_TIMEOUTS + 1} times; raise the deadline or shrink ray.batch_size")
+                self._kill(self.where[j])      # hung: its jobs fail with RayActorError and are resubmitted
+                self.started[j] = now
+
     def _kill(self, i: int) -> None:
         """Kill worker ``i`` so that Ray restarts it.  A hung process may not answer Ray's own kill
-        request (it is stuck or stopped), so on this node it gets a SIGKILL by pid; elsewhere ray.kill."""
-        pid, node = self.identity[i]
+        request (it is stuck or stopped), so on this host it gets a SIGKILL by pid; elsewhere ray.kill."""
+        pid, host, _node = self.identity[i]
         self.killed += 1
-        if node == self.local_node:
+        if host == self.local_node:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         else:
             self.ray.kill(self.actors[i], no_restart=False)
+
+    def nodes(self) -> list[str]:
+        """The Ray node id of each worker (where it last started)."""
+        return [ident[2] for ident in self.identity]
 
     def worker_pids(self) -> list[int]:
         return self.ray.get([a.pid.remote() for a in self.actors])

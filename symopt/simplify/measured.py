@@ -5,10 +5,10 @@ noise, by a paired comparison over ``seeds`` on one funnel ``stage``: with
 ``d_s = loss_candidate(s) / loss_current(s) - 1`` per seed (same data, same
 initialisation), keep when every loss is finite and
 
-    mean(d) <= max(REL_TOL, 2 * std(d) / sqrt(n))        (REL_TOL = 0.5 %)
+    mean(d) <= max(REL_TOL, min(2 * std(d) / sqrt(n), MAX_TOL))   (0.5 %, 5 %)
 
 i.e. within two standard errors of the paired difference, or within half a
-percent; unwrapping and clip to sign must also not *improve* the program beyond
+percent, and never beyond 5 % however noisy the seeds; unwrapping and clip to sign must also not *improve* the program beyond
 that (``|mean(d)|``): a simplification keeps the program's behaviour, and a
 better program is a different program.  Among the changes that pass, the one
 that changes the loss least (roundings: the best) is applied, the exact pass
@@ -40,6 +40,7 @@ from search_space.program import Program
 from symopt.simplify.graph import Graph
 
 REL_TOL = 0.005
+MAX_TOL = 0.05      # however noisy the seeds, a change of more than 5 % is never "no change"
 SEEDS = (0, 1, 2, 3)
 STAGE = "A"
 UNWRAP = ("clip", "clip_by_global_norm")
@@ -118,7 +119,8 @@ def paired(base: list[float], cand: list[float], two_sided: bool = False) -> tup
     if not np.all(np.isfinite(b)):
         return True, -math.inf, 0.0
     d = c / b - 1.0
-    thr = max(REL_TOL, 2.0 * float(np.std(d, ddof=1)) / math.sqrt(len(d)) if len(d) > 1 else REL_TOL)
+    noise = 2.0 * float(np.std(d, ddof=1)) / math.sqrt(len(d)) if len(d) > 1 else REL_TOL
+    thr = max(REL_TOL, min(noise, MAX_TOL))
     mean = float(np.mean(d))
     return bool((abs(mean) if two_sided else mean) <= thr), mean, thr
 
