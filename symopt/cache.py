@@ -18,11 +18,11 @@ True
 from __future__ import annotations
 
 import hashlib
-import math
 
 import numpy as np
 
 from search_space.hashing import functional_hash
+from search_space.nonfinite import inf_to_none, none_to_inf
 from search_space.program import Program
 
 FINGERPRINT_STEPS = 3
@@ -75,8 +75,7 @@ class FunctionalCache:
 
     def put(self, key: str, stage: str, fitness: float | None) -> None:
         """Store ``fitness`` (``None``/NaN are stored as ``inf``, the worst fitness)."""
-        f = math.inf if fitness is None or math.isnan(fitness) else float(fitness)
-        self.table.setdefault(key, {})[stage] = f
+        self.table.setdefault(key, {})[stage] = none_to_inf(fitness)
 
     def __contains__(self, key: str) -> bool:
         return key in self.table
@@ -95,13 +94,12 @@ class FunctionalCache:
     def to_json(self) -> dict:
         """JSON-able state (inf fitness as ``null``)."""
         return {"fingerprint": self.fingerprint, "hits": self.hits, "misses": self.misses,
-                "table": {k: {s: (v if math.isfinite(v) else None) for s, v in t.items()}
-                          for k, t in self.table.items()}}
+                "table": inf_to_none(self.table)}
 
     @classmethod
-    def from_json(cls, data: dict) -> "FunctionalCache":
+    def from_json(cls, data: dict) -> FunctionalCache:
         c = cls(fingerprint=bool(data.get("fingerprint", False)))
         c.hits, c.misses = int(data.get("hits", 0)), int(data.get("misses", 0))
-        c.table = {k: {s: (math.inf if v is None else float(v)) for s, v in t.items()}
+        c.table = {k: {s: none_to_inf(v) for s, v in t.items()}
                    for k, t in data.get("table", {}).items()}
         return c

@@ -13,11 +13,12 @@ True
 from __future__ import annotations
 
 import copy
+import math
 import os
-import tomllib
 from importlib import resources
 from typing import Any
 
+from search_space.toml_input import load_toml, parse_toml
 from symopt.errors import UserError
 
 DEFAULT_NAME = "search.toml"
@@ -39,20 +40,14 @@ _CHOICES = {("funnel", "rank"): ("ratio", "stage"), ("funnel", "heldout_stage"):
 
 def default_config() -> dict[str, dict[str, Any]]:
     """The shipped defaults (a fresh nested dict)."""
-    text = (resources.files("symopt") / "configs" / DEFAULT_NAME).read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    res = resources.files("symopt") / "configs" / DEFAULT_NAME
+    return parse_toml(res.read_bytes(), str(res), error=UserError)
 
 
-def _read(path: str) -> dict:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read config ({exc.strerror or exc})") from None
-    try:
-        return tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise UserError(f"{path}: not a valid TOML file ({exc})") from None
+def read_file(path: str | os.PathLike) -> dict:
+    """The overrides in the TOML file at ``path``, unchecked (see :func:`merge`); one-line UserError
+    for a missing, unreadable or malformed file."""
+    return load_toml(path, what="config", error=UserError)
 
 
 def _typed(where: str, key: str, default: Any, value: Any) -> Any:
@@ -97,6 +92,11 @@ def validate(cfg: dict, where: str) -> None:
         if cfg[section][key] not in allowed:
             raise UserError(f"{where}: key '{section}.{key}' must be one of {', '.join(allowed)}, "
                             f"got {cfg[section][key]!r}")
+    grid = cfg["funnel"]["lr_grid"]
+    if not grid or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
+                            for x in grid):
+        raise UserError(f"{where}: key 'funnel.lr_grid' must be a non-empty list of positive numbers, got {grid!r}")
+    cfg["funnel"]["lr_grid"] = [float(x) for x in grid]
     ev = cfg["evolution"]
     if ev["islands"] > ev["population"]:
         raise UserError(f"{where}: key 'evolution.islands' exceeds 'evolution.population'")
@@ -109,7 +109,7 @@ def load_config(path: str | os.PathLike | None = None, overrides: dict | None = 
     """Defaults, then the TOML file at ``path``, then ``overrides`` ({section: {key: value}})."""
     cfg = default_config()
     if path is not None:
-        cfg = merge(cfg, _read(os.fspath(path)), os.fspath(path))
+        cfg = merge(cfg, read_file(path), os.fspath(path))
     if overrides:
         cfg = merge(cfg, overrides, "command line")
     validate(cfg, os.fspath(path) if path else "config")

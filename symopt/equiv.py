@@ -46,7 +46,10 @@ class EquivResult:
 def _trial_inputs(seed: int, n_states: int, steps: int):
     rng = np.random.default_rng(seed)
     shapes = [tuple(int(d) for d in rng.integers(1, 6, size=rng.integers(1, 3))) for _ in range(rng.integers(1, 4))]
-    tree = lambda scale: {f"p{i}": (scale * rng.standard_normal(s)).astype(np.float32) for i, s in enumerate(shapes)}
+
+    def tree(scale):
+        return {f"p{i}": (scale * rng.standard_normal(s)).astype(np.float32) for i, s in enumerate(shapes)}
+
     w = tree(1.0)
     states = [tree(0.0) for _ in range(n_states)]
     grads = [tree(1.0) for _ in range(steps)]

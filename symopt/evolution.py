@@ -9,6 +9,8 @@ a local loop, a distributed driver (tell in submission order for determinism)
 and a resume (``state()`` / ``restore()`` or replaying the told history).
 
 >>> import numpy as np
+
+from search_space.nonfinite import inf_to_none, none_to_inf
 >>> evo = RegularizedEvolution(0, lambda x, rng: (x + 1, "inc"), seed_score=5.0,
 ...                            population=3, tournament=2, rng=np.random.default_rng(0))
 >>> [p.candidate for p in evo.ask(2)]
@@ -20,11 +22,13 @@ and a resume (``state()`` / ``restore()`` or replaying the told history).
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections import deque
-from typing import Any, Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any
 
 import numpy as np
+
+from search_space.nonfinite import inf_to_none, none_to_inf
 
 
 @dataclasses.dataclass
@@ -144,14 +148,20 @@ class RegularizedEvolution:
 
 
 def score_to_json(score):
-    """A score as JSON: tuples become lists, non-finite floats ``None`` (scores are never NaN)."""
-    if isinstance(score, (tuple, list)):
-        return [score_to_json(s) for s in score]
-    return None if isinstance(score, float) and not math.isfinite(score) else score
+    """A score (a number or a tuple of numbers) as JSON: tuples become lists, ``inf`` becomes ``None``.
+
+    >>> score_to_json((2, float("inf"))), score_to_json(0.5)
+    ([2, None], 0.5)
+    """
+    return inf_to_none(score)
 
 
 def score_from_json(score):
-    """The inverse of :func:`score_to_json` (``None`` is ``inf``: a worst score)."""
+    """The inverse of :func:`score_to_json`: lists become tuples, ``None`` is ``inf`` (a worst score).
+
+    >>> score_from_json([2, None]), score_from_json(0.5)
+    ((2.0, inf), 0.5)
+    """
     if isinstance(score, list):
         return tuple(score_from_json(s) for s in score)
-    return math.inf if score is None else score
+    return none_to_inf(score)

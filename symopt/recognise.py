@@ -126,7 +126,7 @@ def _fit_core(factors, g: Graph, program: Program, live: dict):
             if not all(_match(p, f, b, None) for p, f in zip(pats, fs)):
                 continue
             states = {b[k]: pat for k, pat in state_pats.items() if k in b}
-            if set(states) != {s for s, l in live.items() if l}:
+            if set(states) != {s for s, is_live in live.items() if is_live}:
                 continue
             ok = True
             for s, pat in states.items():
@@ -166,20 +166,18 @@ def recognise(program: Program) -> Recognition:
     shell: list = []
     _mul_positions(g, upd, shell)
     wd, wd_pos = 0.0, []
-    if len(rest) == 1 and rest[0][0] == "op" and rest[0][1] == "add":
-        b: dict = {}
-        for pat in (("add", "*", ("mul", "w", "$wd")),):
-            x, y = rest[0][3]
-            for core, other, j in ((x, y, 1), (y, x, 0)):
-                b = {}
-                if _match(("mul", "w", "$wd"), other, b, None):
-                    wd, wd_pos = b["$wd"][0], [(rest[0][2], j)]
-                    rest = [core]
-                    break
-                if other[0] == "in" and other[1] == "w":
-                    wd, wd_pos = 1.0, [(rest[0][2], j)]
-                    rest = [core]
-                    break
+    if len(rest) == 1 and rest[0][0] == "op" and rest[0][1] == "add":    # core + wd * w, core + w
+        x, y = rest[0][3]
+        for core, other, j in ((x, y, 1), (y, x, 0)):
+            b: dict = {}
+            if _match(("mul", "w", "$wd"), other, b, None):
+                wd, wd_pos = b["$wd"][0], [(rest[0][2], j)]
+                rest = [core]
+                break
+            if other[0] == "in" and other[1] == "w":
+                wd, wd_pos = 1.0, [(rest[0][2], j)]
+                rest = [core]
+                break
     got = _fit_core(rest, g, p, live)
     core = rest[0][2] if len(rest) == 1 and rest[0][0] == "op" else None
     parts = {"lr": shell, "wd": wd_pos}

@@ -6,8 +6,9 @@
     {"run_dir", "family", "program", "fitness_vs_seed": {stage: ratio},
      "meta_validation_vs_seed": ratio, "export_dir"}
 
-Fitness values are loss ratios against the seed program (AdamW) on the same tasks and
-seeds: lower is better, 1.0 is the seed, ``None`` means the program diverged.
+Fitness values are loss ratios against AdamW on the same tasks and seeds, each program at
+its best lr scale of ``funnel.lr_grid`` and AdamW tuned more finely (see
+:mod:`symopt.evaluation.fitness`): lower is better, ``None`` means the program diverged.
 """
 
 from __future__ import annotations
@@ -158,7 +159,9 @@ def rediscover(cfg: dict, o: Options, log: Callable[[str], None] = print, progre
     log(format_program(final).rstrip())
     for line in lineage_summary(lineage_rec, cfg["search"]["seed_program"]):
         log(line)
-    log("fitness vs " + sc["seed_program"] + " (loss ratio, < 1 is better): "
+    tuned_note = " with its lr tuned (each program at its best lr scale of funnel.lr_grid)" \
+        if len(cfg["funnel"]["lr_grid"]) > 1 else ""
+    log("fitness vs AdamW" + tuned_note + " (loss ratio, < 1 is better): "
         + ", ".join(f"{k} {_fmt(v)}" for k, v in fitness.items()) + f", meta-validation {_fmt(meta)}")
     log(f"exported to {export_dir}/ ({summary['seconds']:.0f} s in all)")
     return summary

@@ -31,14 +31,15 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import math
 import os
 import time
-import tomllib
 import warnings
 from pathlib import Path
 from typing import Any
 
+from search_space.atomic_file import write_atomic
+from search_space.nonfinite import inf_to_none
+from search_space.toml_input import load_toml
 from symopt.errors import UserError
 
 CONFIG, EVALS, META, CHECKPOINT, HOF, REPORT, LOCK = (
@@ -48,19 +49,8 @@ CHECKPOINT_FORMAT = 1
 _HELD: dict[Path, list[int]] = {}    # run directory (resolved) -> [lock file descriptor, holds] of this process
 
 
-def jsonable(x: Any) -> Any:
-    """Non-finite floats -> None, recursively (JSON has no inf)."""
-    if isinstance(x, float):
-        return x if math.isfinite(x) else None
-    if isinstance(x, dict):
-        return {k: jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [jsonable(v) for v in x]
-    return x
-
-
 def _dumps(x: Any) -> str:
-    return json.dumps(jsonable(x), sort_keys=True, allow_nan=False)
+    return json.dumps(inf_to_none(x), sort_keys=True, allow_nan=False)
 
 
 def _holder(fd: int) -> str:
@@ -73,7 +63,10 @@ def _holder(fd: int) -> str:
     return "unknown"
 
 
-class RunDir:
+class RunFiles:
+    """A run directory, read-only: its paths and readers (what ``symopt show``, ``lineage`` and ``report``
+    need).  :class:`RunDir` adds creating, locking and writing."""
+
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
 
@@ -86,6 +79,86 @@ class RunDir:
             raise UserError(f"{self.path}: path {name!r} escapes the run directory")
         return target
 
+    @classmethod
+    def open(cls, path: str | os.PathLike):
+        """An existing run directory (it holds ``config.toml``); one-line UserError otherwise."""
+        p = Path(path)
+        if not p.is_dir():
+            raise UserError(f"{p}: no such run directory")
+        if not (p / CONFIG).is_file():
+            raise UserError(f"{p}: not a run directory (no {CONFIG})")
+        return cls(p)
+
+    # -- reading ------------------------------------------------------------
+    def config(self) -> dict:
+        """The resolved configuration the run was started with (``config.toml``)."""
+        return load_toml(self.child(CONFIG), what="run config", error=UserError)
+
+    def _jsonl(self, name: str) -> list[dict]:
+        f = self.child(name)
+        if not f.exists():
+            return []
+        lines = f.read_text(encoding="utf-8", errors="replace").split("\n")
+        last = len(lines) - 1  # index of the text after the final newline ("" when complete)
+        out = []
+        for i, line in enumerate(lines):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+                if not isinstance(rec, dict):
+                    raise ValueError("not an object")
+            except ValueError as exc:
+                if i == last:
+                    warnings.warn(f"{f}:{i + 1}: skipped a truncated last line", stacklevel=3)
+                    continue
+                raise UserError(f"{f}:{i + 1}: damaged log line ({exc})") from None
+            out.append(rec)
+        return out
+
+    def evaluations(self) -> list[dict]:
+        """Every logged candidate, in log order (a truncated last line is skipped with a warning)."""
+        return self._jsonl(EVALS)
+
+    def meta_validation(self) -> list[dict]:
+        """Every logged meta-validation / held-out re-score, in log order."""
+        return self._jsonl(META)
+
+    def hall_of_fame(self) -> list[dict]:
+        """``hall_of_fame.json``: the best unique programs, best first ([] before the first checkpoint)."""
+        f = self.child(HOF)
+        if not f.exists():
+            return []
+        try:
+            data = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UserError(f"{f}: damaged hall of fame ({exc})") from None
+        if not isinstance(data, list):
+            raise UserError(f"{f}: damaged hall of fame (not a list)")
+        return data
+
+    def checkpoint(self) -> dict | None:
+        """The last checkpoint's state, None if there is none; UserError if it is damaged."""
+        f = self.child(CHECKPOINT)
+        if not f.exists():
+            return None
+        try:
+            raw = f.read_text(encoding="utf-8")
+            outer = json.loads(raw)
+            start = raw.index('"state": ') + len('"state": ')
+            body = raw[start:].rstrip().removesuffix("}")
+            ok = (outer.get("format") == CHECKPOINT_FORMAT
+                  and hashlib.sha256(body.encode()).hexdigest() == outer.get("sha256"))
+        except (OSError, ValueError, AttributeError) as exc:
+            raise UserError(f"{f}: damaged checkpoint ({exc}); cannot resume from it") from None
+        if not ok:
+            raise UserError(f"{f}: damaged checkpoint (checksum mismatch); cannot resume from it")
+        return outer["state"]
+
+
+class RunDir(RunFiles):
+    """A run directory that this process creates, locks and writes (one writer at a time)."""
+
     # -- creation / opening -------------------------------------------------
     def _refuse_used(self) -> None:
         p = self.path
@@ -93,7 +166,7 @@ class RunDir:
             raise UserError(f"{p}: run directory exists and is not empty (use --resume {p} to continue it)")
 
     @classmethod
-    def _empty(cls, path: str | os.PathLike) -> "RunDir":
+    def _empty(cls, path: str | os.PathLike) -> RunDir:
         """An empty directory at ``path`` (made if missing); refuses a used one."""
         rd = cls(path)
         rd._refuse_used()
@@ -104,7 +177,7 @@ class RunDir:
         return rd
 
     @classmethod
-    def reserve(cls, path: str | os.PathLike) -> "RunDir":
+    def reserve(cls, path: str | os.PathLike) -> RunDir:
         """An empty run directory (made if missing), locked for this process (see :meth:`lock`)."""
         rd = cls._empty(path)
         rd.lock()
@@ -116,29 +189,20 @@ class RunDir:
         return rd
 
     @classmethod
-    def create(cls, path: str | os.PathLike, config_text: str, *, lock: bool = False) -> "RunDir":
+    def create(cls, path: str | os.PathLike, config_text: str, *, lock: bool = False) -> RunDir:
         """A new run directory with ``config.toml`` written first; refuses a non-empty directory.
         With ``lock``, it is locked for this process before anything is written (see :meth:`lock`)."""
         rd = cls.reserve(path) if lock else cls._empty(path)
         try:
-            rd._atomic_write(CONFIG, config_text)
+            rd.write_config(config_text)
         except UserError:
             if lock:
                 rd.unlock()
             raise
         return rd
 
-    @classmethod
-    def open(cls, path: str | os.PathLike) -> "RunDir":
-        p = Path(path)
-        if not p.is_dir():
-            raise UserError(f"{p}: no such run directory")
-        if not (p / CONFIG).is_file():
-            raise UserError(f"{p}: not a run directory (no {CONFIG})")
-        return cls(p)
-
     # -- the writer lock --------------------------------------------------------
-    def lock(self) -> "RunDir":
+    def lock(self) -> RunDir:
         """Hold the exclusive writer lock of this run directory (re-entrant within a process).
 
         Another process holding it: one-line UserError naming its pid.  The lock lives until as
@@ -183,19 +247,15 @@ class RunDir:
         return self.path.resolve() in _HELD
 
     # -- writing ------------------------------------------------------------
-    def _atomic_write(self, name: str, text: str) -> None:
-        target = self.child(name)
-        tmp = target.with_name(f".{target.name}.tmp")
-        try:
-            with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except OSError as exc:  # disk full, file too large, read-only: the previous file stays intact
-            tmp.unlink(missing_ok=True)
-            raise UserError(f"{target}: cannot write ({exc.strerror or exc}); the previous version is intact") \
-                from None
+    def _replace(self, name: str, text: str) -> None:
+        """Replace ``name`` atomically; disk full, read-only, ...: UserError, the previous file intact."""
+        write_atomic(self.child(name), text, error=UserError)
+
+    _atomic_write = _replace    # the name symopt/search/run.py still calls; write_config is the public one
+
+    def write_config(self, text: str) -> None:
+        """Replace ``config.toml`` (atomically) with ``text``, a resolved configuration as TOML."""
+        self._replace(CONFIG, text)
 
     def _append(self, name: str, records: list[dict], fsync: bool = False) -> None:
         if not records:
@@ -211,13 +271,16 @@ class RunDir:
                             "resume the run when there is space") from None
 
     def append_evaluations(self, records: list[dict]) -> None:
+        """Append candidate records to ``evaluations.jsonl`` (non-finite fitness as null)."""
         self._append(EVALS, records)
 
     def append_meta(self, records: list[dict]) -> None:
+        """Append meta-validation records to ``meta_validation.jsonl``."""
         self._append(META, records)
 
     def write_hall_of_fame(self, entries: list[dict]) -> None:
-        self._atomic_write(HOF, json.dumps(jsonable(entries), indent=1, allow_nan=False) + "\n")
+        """Replace ``hall_of_fame.json`` atomically with ``entries`` (best first)."""
+        self._replace(HOF, json.dumps(inf_to_none(entries), indent=1, allow_nan=False) + "\n")
 
     def write_checkpoint(self, state: dict) -> None:
         """Fsync the logs, then replace ``checkpoint.json`` atomically (with a checksum of its body)."""
@@ -227,7 +290,7 @@ class RunDir:
                     os.fsync(fh.fileno())
         body = _dumps(state)
         digest = hashlib.sha256(body.encode()).hexdigest()
-        self._atomic_write(CHECKPOINT, f'{{"format": {CHECKPOINT_FORMAT}, "sha256": "{digest}", "state": {body}}}\n')
+        self._replace(CHECKPOINT, f'{{"format": {CHECKPOINT_FORMAT}, "sha256": "{digest}", "state": {body}}}\n')
 
     def repair_log(self) -> int:
         """Cut a truncated last line off ``evaluations.jsonl`` (before appending on resume); bytes removed."""
@@ -242,70 +305,3 @@ class RunDir:
             fh.truncate(keep)
         warnings.warn(f"{f}: removed a truncated last line ({len(data) - keep} bytes)", stacklevel=2)
         return len(data) - keep
-
-    # -- reading ------------------------------------------------------------
-    def config(self) -> dict:
-        f = self.child(CONFIG)
-        try:
-            return tomllib.loads(f.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise UserError(f"{f}: damaged run config ({exc})") from None
-
-    def _jsonl(self, name: str) -> list[dict]:
-        f = self.child(name)
-        if not f.exists():
-            return []
-        lines = f.read_text(encoding="utf-8", errors="replace").split("\n")
-        last = len(lines) - 1  # index of the text after the final newline ("" when complete)
-        out = []
-        for i, line in enumerate(lines):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-                if not isinstance(rec, dict):
-                    raise ValueError("not an object")
-            except ValueError as exc:
-                if i == last:
-                    warnings.warn(f"{f}:{i + 1}: skipped a truncated last line", stacklevel=3)
-                    continue
-                raise UserError(f"{f}:{i + 1}: damaged log line ({exc})") from None
-            out.append(rec)
-        return out
-
-    def evaluations(self) -> list[dict]:
-        """Every logged candidate, in log order (a truncated last line is skipped with a warning)."""
-        return self._jsonl(EVALS)
-
-    def meta_validation(self) -> list[dict]:
-        return self._jsonl(META)
-
-    def hall_of_fame(self) -> list[dict]:
-        f = self.child(HOF)
-        if not f.exists():
-            return []
-        try:
-            data = json.loads(f.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UserError(f"{f}: damaged hall of fame ({exc})") from None
-        if not isinstance(data, list):
-            raise UserError(f"{f}: damaged hall of fame (not a list)")
-        return data
-
-    def checkpoint(self) -> dict | None:
-        """The last checkpoint's state, None if there is none; UserError if it is damaged."""
-        f = self.child(CHECKPOINT)
-        if not f.exists():
-            return None
-        try:
-            raw = f.read_text(encoding="utf-8")
-            outer = json.loads(raw)
-            start = raw.index('"state": ') + len('"state": ')
-            body = raw[start:].rstrip().removesuffix("}")
-            ok = (outer.get("format") == CHECKPOINT_FORMAT
-                  and hashlib.sha256(body.encode()).hexdigest() == outer.get("sha256"))
-        except (OSError, ValueError, AttributeError) as exc:
-            raise UserError(f"{f}: damaged checkpoint ({exc}); cannot resume from it") from None
-        if not ok:
-            raise UserError(f"{f}: damaged checkpoint (checksum mismatch); cannot resume from it")
-        return outer["state"]

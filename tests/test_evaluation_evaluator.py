@@ -65,12 +65,39 @@ def test_new_programs_cause_no_compilation_after_warm_up(ev):
     assert ev.compiles() == before
 
 
-def test_lr_grid_never_scores_worse_than_no_grid_for_the_same_reference():
+def test_lr_grid_re_tuning_cannot_beat_the_tuned_reference():
+    """Every program trains at the lr grid's scales as lanes of one call; the reference (AdamW) is tuned
+    on a finer, wider grid, so AdamW with its lr constant rescaled anywhere on that grid never beats it."""
+    from search_space.parse import parse
+
     grid = make_evaluator("test", strategy="interpreted", lr_grid=True)
-    sgd = load_seed("sgd_momentum")
-    raw = grid.evaluate_losses([load_seed("adamw"), sgd], "A")
-    assert grid.evaluate([load_seed("adamw")], "A")[0] <= 1.0 + 1e-9
+    assert grid.scales == (1 / 3, 1.0, 3.0) and set(grid.scales) < set(grid.ref_scales)
+    adamw = str(load_seed("adamw"))
+    for factor in (3 ** -0.5, 1.0, 3 ** 0.5, 3.0):
+        rescaled = parse(adamw.replace("lr = lr * 0.001", f"lr = lr * {0.001 * factor!r}"))
+        assert grid.evaluate([rescaled], "A")[0] >= 1.0 - 1e-3, factor
+    raw = grid.evaluate_losses([load_seed("adamw"), load_seed("sgd_momentum")], "A")
     assert all(math.isfinite(x) for row in raw for x in row)
+
+
+def test_lane_path_gives_the_losses_of_one_program_calls():
+    """Programs x lr scales x seeds as lanes of one vmapped call == each (scale) run alone."""
+    from symopt.evaluation.compiled import Interpreted
+    from symopt.evaluation.encoding import encode
+
+    ev = make_evaluator("test", strategy="interpreted")
+    task = ev.task(ev.stage("A").task)
+    interp = Interpreted(task)
+    e = [encode(load_seed("lion"))]
+    lanes = interp.grid_losses(e, [0, 1], (0.5, 1.0, 2.0))
+    for k, scale in enumerate((0.5, 1.0, 2.0)):
+        np.testing.assert_allclose(lanes[0, k], interp.losses(e, [0, 1], scale)[0], rtol=1e-5)
+
+
+def test_bad_lr_grids_are_one_line_errors():
+    for bad in ([], [1.0, -3.0], [0.0]):
+        with pytest.raises(UserError, match="lr_grid must be a non-empty list of positive numbers"):
+            make_evaluator("test", lr_grid=bad)
 
 
 def test_train_curve(ev):

@@ -54,7 +54,7 @@ def test_search_is_logged_and_export_carries_provenance(job):
     # --export-to copied the same files
     assert sorted(os.listdir(tmp / "shipped")) == files
     # the progress and the summary went to stderr, so stdout is only the JSON object
-    assert len(r.stdout.strip().splitlines()) == 1 and "fitness vs adamw" in r.stderr
+    assert len(r.stdout.strip().splitlines()) == 1 and "fitness vs AdamW" in r.stderr
 
 
 def test_bad_flag_is_one_line_error(tmp_path):

@@ -141,10 +141,15 @@ def test_malformed_toml_search_config_is_one_line(tmp_path_factory, text, tail):
     ("[search]\nbugdet = 10\n", "unknown key 'search.bugdet'"),
     ("[nonsense]\nx = 1\n", "unknown section 'nonsense'"),
     ("search = 3\n", "'search' must be a table"),
-    ("[search\n", "not a valid TOML file"),
+    ("[search\n", "invalid TOML"),
     ("[evolution]\ntournament = 500\npopulation = 10\n", "exceeds"),
     ("[funnel]\nrank = \"best\"\n", "must be one of"),
     ("[ray]\nbatch_deadline = -5.0\n", "'ray.batch_deadline' must be > 0"),
+    ("[funnel]\nlr_grid = []\n", "'funnel.lr_grid' must be a non-empty list of positive numbers"),
+    ("[funnel]\nlr_grid = [1.0, -3.0]\n", "'funnel.lr_grid' must be a non-empty list of positive numbers"),
+    ("[funnel]\nlr_grid = [0.0]\n", "'funnel.lr_grid' must be a non-empty list of positive numbers"),
+    ("[funnel]\nlr_grid = 3.0\n", "'funnel.lr_grid' must be list"),
+    ("[evolution]\nislands = 200\n", "'evolution.islands' exceeds 'evolution.population'"),
 ])
 def test_search_config_errors_name_file_and_key(tmp_path, text, needle):
     path = tmp_path / "c.toml"

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable
+from collections.abc import Callable
+
+from search_space.nonfinite import inf_to_none
 
 SEEDS = ("adamw", "lion", "signum", "sgd_momentum", "signsgd")
 
@@ -36,6 +38,7 @@ def _overhead(ev, stage: str, n_programs: int) -> dict:
     import jax.numpy as jnp
     import numpy as np
     import optax
+
     import proxies
 
     st = ev.stage(stage)
@@ -61,11 +64,10 @@ def _compiles_after_warmup(ev, quick: bool) -> tuple[int, int]:
     the compiled code's signature does not depend on the step count) for 100 new programs."""
     import numpy as np
 
+    import proxies
     from search_space.seeds import load_seed
     from symopt.evaluation.compiled import Interpreted
     from symopt.evaluation.encoding import encode
-
-    import proxies
 
     seeds = ev.stage("A").seeds
     task = ev.task(ev.stage("A").task) if quick else proxies.get_task(ev.stage("A").task, steps=5)
@@ -139,10 +141,9 @@ def _seed_table(ev, budget_s: float, log) -> dict:
         last = (time.perf_counter() - t0, work)
         ref = losses[0]
         row = {}
-        for name, l in zip(SEEDS, losses):
-            ratios = [a / b for a, b in zip(l, ref)]
-            m, s = mean_std(ratios)
-            row[name] = {"mean": m if math.isfinite(m) else None, "std": s}
+        for name, seed_losses in zip(SEEDS, losses):
+            m, s = mean_std([a / b for a, b in zip(seed_losses, ref)])
+            row[name] = {"mean": inf_to_none(m), "std": s}
         table[st.name] = {"task": st.task, "seeds": list(st.seeds), "fitness": row}
         if log:
             cells = "  ".join(f"{n} {r['mean']:.3f}±{r['std']:.3f}" if r["mean"] is not None else f"{n} inf"

@@ -24,7 +24,6 @@ from pathlib import Path
 def _exported_lion():
     try:
         import discovered
-
         from discovered.torch import Lion as TorchLion  # noqa: F401
 
         return discovered.lion, importlib.import_module("discovered.torch").Lion, "discovered"
@@ -72,6 +71,12 @@ def _figures(times: dict, pairs: dict) -> dict:
     return out
 
 
+def _nbytes(tree) -> int:
+    import jax
+
+    return sum(x.size * x.dtype.itemsize for x in jax.tree.leaves(tree))
+
+
 def _ms(times: dict) -> str:
     return ", ".join(f"{k} {statistics.median(v) * 1e3:.2f} ms" for k, v in times.items())
 
@@ -103,10 +108,9 @@ def run(quick: bool = False, log=print) -> dict:
     for k, tx in txs.items():
         fns[k], states[k] = stepper(tx)
     times = interleaved(fns, reps, warmup)
-    nbytes = lambda s: sum(x.size * x.dtype.itemsize for x in jax.tree.leaves(s))
     out = _figures(times, {"step_vs_optax_lion": ("ours", "optax_lion"),
                            "step_vs_optax_adamw": ("ours", "optax_adamw")})
-    out["state_vs_adamw"] = round(nbytes(states["ours"]) / nbytes(states["optax_adamw"]), 3)
+    out["state_vs_adamw"] = round(_nbytes(states["ours"]) / _nbytes(states["optax_adamw"]), 3)
     if log:
         log(f"optax step (median of {reps}): {_ms(times)}")
     out.update(_torch(TorchLion, side, reps, warmup, log))

@@ -23,17 +23,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from symopt.config import default_config, merge, validate, _read
+    from symopt.config import default_config, merge, read_file, validate
     from symopt.export.provenance import command_line
     from symopt.rediscover import DEFAULTS, Options, rediscover
     from symopt.rundir import RunDir
-    from symopt.search.run import default_run_dir
     from symopt.search.progress import Progress
+    from symopt.search.run import default_run_dir
 
     # precedence: search defaults < the main job's defaults < --config file < command line
     cfg = merge(default_config(), DEFAULTS, "symopt rediscover defaults")
     if args.config:
-        cfg = merge(cfg, _read(args.config), args.config)
+        cfg = merge(cfg, read_file(args.config), args.config)
     flags = search_command.overrides_from(args)
     if args.budget and args.time is None:
         flags.setdefault("search", {})["time"] = 0.0  # an explicit budget replaces the default time box

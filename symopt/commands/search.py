@@ -49,8 +49,8 @@ def run(args: argparse.Namespace) -> int:
     from symopt.config import load_config
     from symopt.rundir import RunDir
     from symopt.search import run_search
-    from symopt.search.run import resume_config
     from symopt.search.progress import Progress
+    from symopt.search.run import resume_config
 
     overrides = overrides_from(args)
     if args.resume:

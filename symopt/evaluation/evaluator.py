@@ -21,7 +21,7 @@ from search_space.program import Program
 from search_space.seeds import load_seed
 from symopt.errors import UserError
 from symopt.evaluation.encoding import Encoded, NotEncodable, encode, opcode_signature
-from symopt.evaluation.fitness import LR_GRID, REFERENCE, normalise, tuned
+from symopt.evaluation.fitness import LR_GRID, REFERENCE, REFINE, normalise, reference_grid, tuned
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +30,13 @@ AUTO_MEASURE_ABOVE_S = 1.0   # stages whose run is cheaper than this stay interp
 AUTO_COMPILE_FRACTION = 0.25  # compile under this fraction of a run: compiled, interpreter not even built
 _INTERPRETERS: dict[tuple, object] = {}   # (task name, group) -> Interpreted, shared by evaluators
 DEFAULT_GROUP = 1            # programs sharing an opcode stream trained in one vmapped call
+MAX_REFERENCE_EXTENSIONS = 8  # lr scales the tuned reference may add beyond its grid's edges
 
 
 class Evaluator:
     """Scores programs on a funnel's stages (see the module docstring of :mod:`symopt.evaluation`)."""
 
-    def __init__(self, funnel, *, strategy: str = "auto", lr_grid: bool = False, group: int = DEFAULT_GROUP):
+    def __init__(self, funnel, *, strategy: str = "auto", lr_grid=False, group: int = DEFAULT_GROUP):
         import proxies
 
         if strategy not in STRATEGIES:
@@ -46,11 +47,15 @@ class Evaluator:
             except ValueError as exc:
                 raise UserError(str(exc)) from None
         self.funnel = funnel
-        self.strategy, self.lr_grid, self.group = strategy, lr_grid, group
-        self.scales = LR_GRID if lr_grid else (1.0,)
+        self.strategy, self.group = strategy, group
+        self.scales = _grid(lr_grid)
+        self.lr_grid = len(self.scales) > 1 or self.scales != (1.0,)
+        # the reference is tuned more finely than the programs (see fitness.reference_grid)
+        self.ref_scales = reference_grid(self.scales) if self.lr_grid else self.scales
         self._tasks: dict[str, object] = {}
         self._interp: dict[str, object] = {}
         self._reference: dict[tuple, float] = {}      # (task, strategy, seed, scale) -> loss
+        self._ref_scales_of: dict[tuple, tuple] = {}  # (task, strategy, seeds) -> scales the reference tried
         self._chosen: dict[str, str] = {}             # task -> strategy (auto)
         self.costs: dict[str, dict] = {}              # task -> measured seconds (auto)
         self.reference = load_seed(REFERENCE)         # parsed once: every batch compares against it
@@ -108,15 +113,31 @@ class Evaluator:
         return out
 
     def reference_losses(self, task, seeds: tuple, strategy: str) -> np.ndarray:
-        """AdamW's validation loss per seed (best lr scale by mean when ``lr_grid``), cached."""
-        missing = [s for s in seeds if any((task.name, strategy, s, c) not in self._reference for c in self.scales)]
+        """AdamW's validation loss per seed at its best lr scale (by mean), cached: computed once per stage.
+
+        With an lr grid the reference is *tuned*: it trains on ``ref_scales`` (the grid, its midpoints
+        and one more step each way), and while its best scale lies on the edge of what it tried, one
+        more scale beyond that edge, so a program cannot beat it by re-tuning its own lr constant."""
+        key = (task.name, strategy, seeds)
+        if key not in self._ref_scales_of:
+            scales = list(self.ref_scales)
+            for _ in range(MAX_REFERENCE_EXTENSIONS if self.lr_grid else 0):
+                best = tuned(self._reference_table(task, seeds, strategy, scales))[0]
+                if 0 < best < len(scales) - 1:
+                    break
+                scales.insert(0, scales[0] / REFINE) if best == 0 else scales.append(scales[-1] * REFINE)
+            self._ref_scales_of[key] = tuple(scales)
+        return tuned(self._reference_table(task, seeds, strategy, self._ref_scales_of[key]))[1]
+
+    def _reference_table(self, task, seeds: tuple, strategy: str, scales) -> np.ndarray:
+        """The reference's ``[scale, seed]`` losses, training only what is not cached yet."""
+        missing = [c for c in scales if any((task.name, strategy, s, c) not in self._reference for s in seeds)]
         if missing:
-            l = self._losses([self.reference], task, tuple(missing), strategy)[0]
-            for j, s in enumerate(missing):
-                for k, c in enumerate(self.scales):
+            l = self._train([self.reference], task, seeds, strategy, tuple(missing))[0]
+            for k, c in enumerate(missing):
+                for j, s in enumerate(seeds):
                     self._reference[(task.name, strategy, s, c)] = float(l[k, j])
-        table = np.array([[self._reference[(task.name, strategy, s, c)] for s in seeds] for c in self.scales])
-        return tuned(table)[1]
+        return np.array([[self._reference[(task.name, strategy, s, c)] for s in seeds] for c in scales])
 
     def train_curve(self, program: Program, stage: str, seed: int, every: int | None = None):
         """``(steps, training losses)`` of one run (loss every ``every`` steps, default steps/100)."""
@@ -209,13 +230,14 @@ class Evaluator:
             known[ref_key] = np.array([[self._reference[(task.name, strategy, s, c)] for s in seeds]
                                        for c in self.scales])
         keys = [k for k in todo if k not in known]
-        results = self._train([first[k] for k in keys], task, seeds, strategy)
+        results = self._train([first[k] for k in keys], task, seeds, strategy, self.scales)
         for k, r in [*zip(keys, results), *known.items()]:
             for i in todo[k]:
                 out[i] = r
         return out
 
-    def _train(self, programs: list[Program], task, seeds: tuple, strategy: str) -> list[np.ndarray]:
+    def _train(self, programs: list[Program], task, seeds: tuple, strategy: str, scales: tuple) -> list[np.ndarray]:
+        """Per program: float64 [scale, seed] losses; every (program, scale, seed) of a group is a lane."""
         results: list = [None] * len(programs)
         groups: dict[bytes, list[tuple[int, Encoded]]] = {}
         direct = []
@@ -232,31 +254,53 @@ class Evaluator:
         for members in groups.values():
             for start in range(0, len(members), self.group):
                 chunk = members[start:start + self.group]
-                table = np.full((len(chunk), len(self.scales), len(seeds)), np.inf)
+                table = np.full((len(chunk), len(scales), len(seeds)), np.inf)
                 try:   # every (program, lr scale, seed) is a lane of one call
-                    table[:] = self.interpreter(task).grid_losses([e for _, e in chunk], seeds, self.scales)
+                    table[:] = self.interpreter(task).grid_losses([e for _, e in chunk], seeds, scales)
                 except Exception as exc:  # noqa: BLE001 - a failing run scores inf, never raises
+                    _raise_if_out_of_memory(exc, len(chunk) * len(scales) * len(seeds))
                     log.warning("interpreted run failed (%s: %s); scoring inf", type(exc).__name__, exc)
                 for (i, _), row in zip(chunk, table):
                     results[i] = row
         for i in direct:
-            results[i] = self._train_compiled(programs[i], task, seeds)
-        self.trained += len(programs) * len(seeds) * len(self.scales)
+            results[i] = self._train_compiled(programs[i], task, seeds, scales)
+        self.trained += len(programs) * len(seeds) * len(scales)
         return [np.where(np.isfinite(r), r, np.inf) for r in results]
 
-    def _train_compiled(self, program: Program, task, seeds: tuple) -> np.ndarray:
+    def _train_compiled(self, program: Program, task, seeds: tuple, scales: tuple) -> np.ndarray:
         import jax.numpy as jnp
 
         from symopt.evaluation.compiled import compiled_trainer, enable_persistent_cache
 
         enable_persistent_cache()
-        table = np.full((len(self.scales), len(seeds)), np.inf)
+        table = np.full((len(scales), len(seeds)), np.inf)
         try:
             fn = compiled_trainer(task, program, grid=True)
-            table[:] = np.asarray(fn(jnp.asarray(seeds, jnp.int32), jnp.asarray(self.scales, jnp.float32)))
+            table[:] = np.asarray(fn(jnp.asarray(seeds, jnp.int32), jnp.asarray(scales, jnp.float32)))
         except Exception as exc:  # noqa: BLE001
+            _raise_if_out_of_memory(exc, len(scales) * len(seeds))
             log.warning("compiled run failed (%s: %s); scoring inf", type(exc).__name__, exc)
         return table
+
+
+def _grid(lr_grid) -> tuple[float, ...]:
+    """The program lr scales: ``False`` -> (1,), ``True`` -> :data:`LR_GRID`, or the sequence given."""
+    if lr_grid is True:
+        return LR_GRID
+    if lr_grid is False or lr_grid is None:
+        return (1.0,)
+    grid = tuple(float(x) for x in lr_grid)
+    if not grid or not all(math.isfinite(x) and x > 0 for x in grid):
+        raise UserError(f"funnel.lr_grid must be a non-empty list of positive numbers, got {list(lr_grid)!r}")
+    return grid
+
+
+def _raise_if_out_of_memory(exc: Exception, lanes: int) -> None:
+    """Lanes that do not fit in the device's memory are a configuration error, not a bad program."""
+    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, MemoryError) or "RESOURCE_EXHAUSTED" in text or "Out of memory" in text:
+        raise UserError(f"{lanes} lanes (programs x funnel.lr_grid scales x seeds) do not fit in memory; "
+                        "shorten funnel.lr_grid or the stage's seeds") from None
 
 
 def _unseen_variant(program: Program) -> Program:
@@ -274,7 +318,7 @@ def _unseen_variant(program: Program) -> Program:
     return program
 
 
-def make_evaluator(funnel="default", *, strategy: str = "auto", lr_grid: bool = False,
+def make_evaluator(funnel="default", *, strategy: str = "auto", lr_grid=False,
                    group: int = DEFAULT_GROUP) -> Evaluator:
     """An :class:`Evaluator` for ``funnel`` (a name in ``proxies/configs/funnels.toml`` or a ``Funnel``)."""
     return Evaluator(funnel, strategy=strategy, lr_grid=lr_grid, group=group)

@@ -11,6 +11,24 @@ from typing import Sequence
 import numpy as np
 
 LR_GRID = (1.0 / 3.0, 1.0, 3.0)   # the paper's lr tuning stand-in: best of 3 scales a factor 3 apart
+REFINE = 3.0 ** 0.5                # the reference is tuned twice as finely, over twice the range
+
+
+def reference_grid(grid) -> tuple[float, ...]:
+    """The reference's lr scales: ``grid`` plus the geometric midpoints and one more step at each end.
+
+    The reference (AdamW) is tuned more finely than the programs, so a program cannot beat it by
+    re-tuning its own lr constant between the grid's points.
+
+    >>> [round(x, 3) for x in reference_grid((1 / 3, 1.0, 3.0))]
+    [0.192, 0.333, 0.577, 1.0, 1.732, 3.0, 5.196]
+    """
+    grid = sorted(float(x) for x in grid)
+    if len(grid) == 1:
+        return (grid[0] / REFINE, grid[0], grid[0] * REFINE)
+    out = {grid[0] / REFINE, grid[-1] * REFINE, *grid}
+    out.update((a * b) ** 0.5 for a, b in zip(grid, grid[1:]))
+    return tuple(sorted(out))
 REFERENCE = "adamw"
 
 

@@ -16,17 +16,17 @@ written to temporary names and renamed, so a failed export never damages an old 
 from __future__ import annotations
 
 import ast
-
 import keyword
 import re
 from pathlib import Path
 
+from search_space.atomic_file import write_atomic
 from search_space.printer import format_program
 from search_space.program import Program
 from symopt.errors import UserError
 from symopt.export.leaf import leaf_of
 from symopt.export.optax_codegen import class_name, optax_module
-from symopt.export.provenance import provenance, write
+from symopt.export.provenance import provenance, provenance_json
 from symopt.export.torch_codegen import torch_module
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -36,20 +36,27 @@ __all__ = ["export_program", "provenance"]
 
 
 def check_name(name: str) -> str:
+    """``name`` if it can name an export (a lowercase identifier, not reserved); else a one-line UserError.
+
+    >>> check_name("lion")
+    'lion'
+    >>> check_name("../evil")
+    Traceback (most recent call last):
+    ...
+    symopt.errors.UserError: export name '../evil' must be a lowercase identifier (a-z, 0-9, _; not [...])
+    """
     if not NAME.match(name or "") or keyword.iskeyword(name) or name in RESERVED or name.endswith(("_optax", "_torch")):
         raise UserError(f"export name {name!r} must be a lowercase identifier (a-z, 0-9, _; not {sorted(RESERVED)})")
     return name
 
 
-def _atomic(path: Path, text: str) -> Path:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+def _write(path: Path, text: str) -> Path:
+    write_atomic(path, text, error=UserError)
     return path
 
 
 def _index(out: Path) -> list[Path]:
-    names = sorted(p.name[: -len("_optax.py")] for p in out.glob("*_optax.py") if NAME.match(p.name[: -len("_optax.py")]))
+    names = sorted(n for n in (p.name[: -len("_optax.py")] for p in out.glob("*_optax.py")) if NAME.match(n))
     init = ['"""Optimizers exported by symopt (generated; see the *.provenance.json files)."""', ""]
     init += [f"from .{n}_optax import {n}, scale_by_{n}" for n in names]
     init += ["", f"__all__ = {[x for n in names for x in (n, f'scale_by_{n}')]!r}", ""]
@@ -68,7 +75,7 @@ def _index(out: Path) -> list[Path]:
         "    raise AttributeError(f\"module {__name__!r} has no attribute {attr!r}\")",
         "",
     ]
-    return [_atomic(out / "__init__.py", "\n".join(init)), _atomic(out / "torch.py", "\n".join(torch_index))]
+    return [_write(out / "__init__.py", "\n".join(init)), _write(out / "torch.py", "\n".join(torch_index))]
 
 
 def export_program(program: Program, name: str, out_dir, provenance: dict | None = None,
@@ -98,9 +105,9 @@ def export_program(program: Program, name: str, out_dir, provenance: dict | None
     prov.update(family=rec.family, constants=rec.constants, program=text, command=command,
                 learning_rate=f"learning_rate = lr input x lr_scale; default {lr!r} (the found lr_scale)")
     paths = [
-        _atomic(out / f"{name}_optax.py", optax_src),
-        _atomic(out / f"{name}_torch.py", torch_src),
-        _atomic(out / f"{name}.program", text),
-        write(out / f"{name}.provenance.json", prov),
+        _write(out / f"{name}_optax.py", optax_src),
+        _write(out / f"{name}_torch.py", torch_src),
+        _write(out / f"{name}.program", text),
+        _write(out / f"{name}.provenance.json", provenance_json(prov)),
     ]
     return paths + _index(out)

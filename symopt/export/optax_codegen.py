@@ -34,8 +34,8 @@ def optax_module(name: str, leaf: Leaf, *, learning_rate: float, weight_decay: f
     inits = "".join(f", {s}=jax.tree.map(jnp.zeros_like, params)" for s in leaf.states)
     w_arg = ", w" if leaf.uses_w else ""
     state_args = "".join(f", {s}" for s in leaf.states)
-    zip_args = "".join(
-        [", treedef.flatten_up_to(params)" if leaf.uses_w else ""] + [f", treedef.flatten_up_to(state.{s})" for s in leaf.states])
+    zip_args = "".join([", treedef.flatten_up_to(params)" if leaf.uses_w else ""]
+                       + [f", treedef.flatten_up_to(state.{s})" for s in leaf.states])
     new_states = "".join(
         f"        new_{s} = treedef.unflatten([o[{i + 1}] for o in out])\n" for i, s in enumerate(leaf.states))
     new_state_kw = "".join(f", {s}=new_{s}" for s in leaf.states)

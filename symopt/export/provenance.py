@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from search_space.nonfinite import inf_to_none
+
 SOURCES = ("search", "derivation")
 KEYS = ("source", "command", "input", "run", "seed", "lineage", "stage_fitness", "derivation")
 
@@ -29,6 +31,16 @@ def command_line(argv=None) -> str:
     return " ".join([prog] + [shlex.quote(a) for a in argv[1:]])
 
 
-def write(path: Path, record: dict) -> Path:
-    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return path
+def provenance_json(record: dict) -> str:
+    """``record`` as the text of a ``.provenance.json`` file (sorted keys; non-finite numbers as null).
+
+    >>> print(provenance_json({"stage_fitness": {"A": 0.9, "B": float("inf")}}))
+    {
+      "stage_fitness": {
+        "A": 0.9,
+        "B": null
+      }
+    }
+    <BLANKLINE>
+    """
+    return json.dumps(inf_to_none(record), indent=2, sort_keys=True, allow_nan=False) + "\n"

@@ -194,7 +194,7 @@ def _fill(arg: str, args: tuple, where: dict) -> str:
     """A recipe argument with the statement's arguments put in ("{1}" -> the storage of argument 1)."""
     out = arg
     for j, a in enumerate(args):
-        out = out.replace("{%d}" % j, where.get(a, a))
+        out = out.replace(f"{{{j}}}", where.get(a, a))
     return out
 
 

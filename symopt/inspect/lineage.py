@@ -13,9 +13,10 @@ import difflib
 
 import networkx as nx
 
+from search_space.nonfinite import none_to_inf
 from search_space.printer import format_statement
 from symopt.errors import UserError
-from symopt.inspect.rundata import evaluations, find_hash, fitness_value, program_of
+from symopt.inspect.rundata import evaluations, find_hash, program_of
 from symopt.rundir import RunDir
 
 
@@ -64,11 +65,12 @@ def statement_diff(before: str, after: str, where: str = "log") -> list[str]:
 def fitness_change(before: dict, after: dict) -> str:
     parts = []
     for s in after:
-        new = fitness_value(after[s])
+        new = none_to_inf(after[s])
         if s in before:
-            old = fitness_value(before[s])
+            old = none_to_inf(before[s])
             delta = new - old if new != old else 0.0
-            parts.append(f"{s} {old:.4g} -> {new:.4g} ({delta:+.4g})" if delta == delta else f"{s} {old:.4g} -> {new:.4g}")
+            change = f" ({delta:+.4g})" if delta == delta else ""      # inf - inf: no change to show
+            parts.append(f"{s} {old:.4g} -> {new:.4g}{change}")
         else:
             parts.append(f"{s} {new:.4g} (new stage)")
     return ", ".join(parts) or "(no fitness)"

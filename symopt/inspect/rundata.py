@@ -11,6 +11,7 @@ import os
 import warnings
 
 from search_space.errors import InputError
+from search_space.nonfinite import none_to_inf
 from search_space.parse import parse
 from search_space.program import Program
 from symopt.errors import UserError
@@ -43,17 +44,12 @@ def meta_validation(rd: RunDir) -> list[dict]:
         return rd.meta_validation()
 
 
-def fitness_value(v) -> float:
-    """JSON fitness (float or null) -> float (null = inf = invalid / diverged)."""
-    return math.inf if v is None else float(v)
-
-
 def rank_key(fitness: dict, stages: list[str]) -> tuple:
     """Deeper in the funnel first, then lower fitness at the deepest stage reached."""
     reached = [s for s in stages if s in fitness]
     if not reached:
         return (0, math.inf)
-    return (-len(reached), fitness_value(fitness[reached[-1]]))
+    return (-len(reached), none_to_inf(fitness[reached[-1]]))
 
 
 def stages_of(records) -> list[str]:
@@ -85,7 +81,7 @@ def hall_of_fame(rd: RunDir) -> list[dict]:
 
 
 def fitness_text(fitness: dict) -> str:
-    return " ".join(f"{s}={fitness_value(v):.4g}" for s, v in fitness.items())
+    return " ".join(f"{s}={none_to_inf(v):.4g}" for s, v in fitness.items())
 
 
 def program_of(text: str, where: str) -> Program:

@@ -145,7 +145,7 @@ class Search:
         """{eval id: (fitness, seconds, worker)} for the job's candidates, evaluating what is needed."""
         out = {}
         if job["submitted"]:
-            res, worker = self.pool.result(job["job"])
+            res, worker = self._answer(job["job"])
             self.counters["busy_seconds"] += res["busy"]
             if job["kind"] == "meta":
                 return {"meta": res["results"]}
@@ -161,6 +161,13 @@ class Search:
             elif c["cached"]:
                 out[c["id"]] = (c["known"], 0.0, "cache")
         return out
+
+    def _answer(self, job_id: int) -> tuple[dict, str]:
+        """A worker's answer to a job; a configuration error it met becomes one UserError line here."""
+        res, worker = self.pool.result(job_id)
+        if res.get("error"):
+            raise UserError(res["error"])
+        return res, worker
 
     # -- telling ------------------------------------------------------------
     def _tell(self, job: dict) -> None:
@@ -262,7 +269,7 @@ class Search:
                                           "stage": stage, "seeds": None})
         fitness, seconds, workers = {}, 0.0, set()
         for stage in self.stages:
-            res, worker = self.pool.result(ids[stage])
+            res, worker = self._answer(ids[stage])
             fitness[stage], seconds = res["results"][0], seconds + res["busy"]
             workers.add(worker)
         self.counters["busy_seconds"] += seconds

@@ -27,16 +27,16 @@ def make_pool(cfg: dict):
 
     from proxies import load_funnel
 
-    rc, name = cfg["ray"], cfg["funnel"]["name"]
+    rc, name, grid = cfg["ray"], cfg["funnel"]["name"], tuple(cfg["funnel"]["lr_grid"])
     try:
         stages = tuple(s.name for s in load_funnel(name).stages)
     except ValueError as exc:
         raise UserError(f"funnel: {exc}") from None
     if rc["workers"] == 0:
-        return Pool(name)
+        return Pool(name, lr_grid=grid)
     init_ray(rc["address"], num_cpus=max(rc["workers"], os.cpu_count() or 1))
     return RayPool(name, rc["workers"], gpus_per_worker=rc["gpus_per_worker"],
-                   max_restarts=rc["max_restarts"], deadline=rc["batch_deadline"], warm=stages[:1])
+                   max_restarts=rc["max_restarts"], deadline=rc["batch_deadline"], warm=stages[:1], lr_grid=grid)
 
 
 def run_search(config: dict, *, resume: str | os.PathLike | None = None, pool=None,

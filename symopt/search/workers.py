@@ -35,8 +35,8 @@ def _fit(x) -> float | None:
 class Evaluation:
     """Runs jobs on one evaluator (built once, on first use)."""
 
-    def __init__(self, funnel: str, strategy: str = "auto"):
-        self.funnel_name, self.strategy = funnel, strategy
+    def __init__(self, funnel: str, strategy: str = "auto", lr_grid=None):
+        self.funnel_name, self.strategy, self.lr_grid = funnel, strategy, lr_grid
         self._ev = None
 
     @property
@@ -44,7 +44,7 @@ class Evaluation:
         if self._ev is None:
             from symopt.evaluation import make_evaluator
 
-            self._ev = make_evaluator(self.funnel_name, strategy=self.strategy)
+            self._ev = make_evaluator(self.funnel_name, strategy=self.strategy, lr_grid=self.lr_grid)
         return self._ev
 
     def warm(self, stages: list[str]) -> dict:
@@ -58,6 +58,14 @@ class Evaluation:
         return {"busy": time.perf_counter() - start, "pid": os.getpid()}
 
     def run(self, job: dict) -> dict:
+        """The job's answer; a configuration error (e.g. lanes that do not fit in memory) comes back as
+        ``{"error": line}`` for the driver to raise, so it stays one line across processes."""
+        try:
+            return self._run(job)
+        except UserError as exc:
+            return {"error": str(exc), "results": [], "busy": 0.0, "pid": os.getpid()}
+
+    def _run(self, job: dict) -> dict:
         from search_space.parse import parse
 
         start = time.perf_counter()
@@ -106,8 +114,8 @@ class Pool:
 
     size = 1
 
-    def __init__(self, funnel: str):
-        self.evaluation = Evaluation(funnel)     # in process: stages warm on first use
+    def __init__(self, funnel: str, lr_grid=None):
+        self.evaluation = Evaluation(funnel, lr_grid=lr_grid)     # in process: stages warm on first use
         self.jobs: dict[int, dict] = {}
 
     def submit(self, job_id: int, job: dict) -> None:
@@ -147,17 +155,17 @@ class RayPool:
     DEPTH = 2
 
     def __init__(self, funnel: str, workers: int, *, gpus_per_worker: float = 0.0, max_restarts: int = 3,
-                 deadline: float = 600.0, warm: tuple[str, ...] = (), place_timeout: float = 300.0):
+                 deadline: float = 600.0, warm: tuple[str, ...] = (), place_timeout: float = 300.0, lr_grid=None):
         import ray
 
         self.ray, self.size, self.deadline = ray, workers, deadline
         self.max_restarts = max_restarts
-        self.funnel, self.gpus = funnel, gpus_per_worker
+        self.funnel, self.gpus, self.lr_grid = funnel, gpus_per_worker, lr_grid
 
         @ray.remote
         class Worker:
-            def __init__(self, funnel_name):
-                self.evaluation = Evaluation(funnel_name)
+            def __init__(self, funnel_name, grid):
+                self.evaluation = Evaluation(funnel_name, lr_grid=grid)
 
             def run(self, job):
                 return self.evaluation.run(job)
@@ -202,7 +210,7 @@ class RayPool:
         return self._cls.options(
             num_cpus=1, num_gpus=self.gpus, max_restarts=self.max_restarts, max_task_retries=0,
             runtime_env={"env_vars": worker_env(self.gpus)},
-        ).remote(self.funnel)
+        ).remote(self.funnel, self.lr_grid)
 
     def _on(self, i: int) -> list[int]:
         """Jobs sent to worker ``i``, oldest first."""

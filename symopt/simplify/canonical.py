@@ -16,7 +16,10 @@ def _swap_states(program: Program) -> Program:
         return program
     mapping = {program.states[old]: program.states[new] for new, old in enumerate(order)}
     # a state name also used as a temporary is renamed consistently (a permutation of names)
-    ren = lambda a: mapping.get(a, a) if isinstance(a, str) else a
+
+    def ren(a):
+        return mapping.get(a, a) if isinstance(a, str) else a
+
     stmts = tuple(Statement(ren(s.target), s.op, tuple(ren(x) for x in s.args)) for s in program.statements)
     rets = [ren(program.returns[0])] + [None] * len(program.states)
     for j, s in enumerate(program.states):

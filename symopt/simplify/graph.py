@@ -46,7 +46,7 @@ class Graph:
         self.nodes[nid] = node
         return nid
 
-    def copy(self) -> "Graph":
+    def copy(self) -> Graph:
         return copy.deepcopy(self)
 
     # -- queries -------------------------------------------------------------

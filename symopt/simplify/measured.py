@@ -8,8 +8,8 @@ initialisation), keep when every loss is finite and
     mean(d) <= max(REL_TOL, min(2 * std(d) / sqrt(n), MAX_TOL))   (0.5 %, 5 %)
 
 i.e. within two standard errors of the paired difference, or within half a
-percent, and never beyond 5 % however noisy the seeds; unwrapping and clip to sign must also not *improve* the program beyond
-that (``|mean(d)|``): a simplification keeps the program's behaviour, and a
+percent, and never beyond 5 % however noisy the seeds; unwrapping and clip to sign must also not
+*improve* the program beyond that (``|mean(d)|``): a simplification keeps the program's behaviour, and a
 better program is a different program.  Among the changes that pass, the one
 that changes the loss least (roundings: the best) is applied, the exact pass
 runs again, and the search repeats until nothing passes.
@@ -169,7 +169,8 @@ def measured_pass(log, evaluator, exact_pass, *, stage: str = STAGE, seeds=SEEDS
                 break
             losses = evaluator.evaluate_losses([log.program] + [p for _, _, p in cands], stage, seeds=seeds)
             base = losses[0]
-            results = [(paired(base, l, two_sided=kind != "round"), c) for l, c in zip(losses[1:], cands)]
+            results = [(paired(base, cand_losses, two_sided=kind != "round"), c)
+                       for cand_losses, c in zip(losses[1:], cands)]
             ok = [r for r in results if r[0][0]]
             if kind == "round":
                 rejected |= {c[0] for r, c in results if not r[0]}

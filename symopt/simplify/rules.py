@@ -63,7 +63,7 @@ def _each(g: Graph):
 
 @rule("constant_folding")
 def fold(g: Graph):
-    for nid, n, types in _each(g):
+    for nid, n, _types in _each(g):
         op = OPS[n.op]
         if op.kind not in ("constant", "elementwise") or not all(isinstance(a, float) for a in n.args):
             continue
@@ -94,7 +94,8 @@ def identity(g: Graph):
     for nid, n, types in _each(g):
         for pos, value, keep in _IDENTITIES.get(n.op, ()):
             if _is_const(n.args[pos], value) and _replaceable(g, nid, n.args[keep], types):
-                why = f"{_describe(g, nid)} is its argument {_fmt(g, n.args[keep])} (x*1 = x, x+0 = x, interp(x, y, 0) = x, interp(x, y, 1) = y); uses are renamed (copy propagation)"
+                why = (f"{_describe(g, nid)} is its argument {_fmt(g, n.args[keep])} (x*1 = x, x+0 = x, "
+                       "interp(x, y, 0) = x, interp(x, y, 1) = y); uses are renamed (copy propagation)")
                 h = g.copy()
                 h.replace(nid, n.args[keep])
                 return why, h
@@ -103,7 +104,7 @@ def identity(g: Graph):
 
 @rule("square")
 def square(g: Graph):
-    for nid, n, types in _each(g):
+    for nid, n, _types in _each(g):
         if n.op == "mul" and isinstance(n.args[0], int) and n.args[0] == n.args[1]:
             why = f"{_describe(g, nid)}: x * x is square(x)"
             h = g.copy()
@@ -115,7 +116,7 @@ def square(g: Graph):
 @rule("sign_of_normalised")
 def sign_of_normalised(g: Graph):
     """x / sqrt(square(x)) and x / abs(x) -> sign(x) (exact up to the protected division's eps)."""
-    for nid, n, types in _each(g):
+    for nid, n, _types in _each(g):
         if n.op != "div" or not isinstance(n.args[0], int):
             continue
         x, d = n.args[0], _node(g, n.args[1])
@@ -145,7 +146,8 @@ def scale_invariance(g: Graph):
         for cpos in (0, 1):
             c, x = inner.args[cpos], inner.args[1 - cpos]
             if _is_const(c) and c > 0 and isinstance(x, int) and types[x] == types[n.args[0]]:
-                why = f"{_describe(g, nid)}: {n.op}(c * x) = {n.op}(x) for the constant c = {c!r} > 0 ({n.op} is scale invariant)"
+                why = (f"{_describe(g, nid)}: {n.op}(c * x) = {n.op}(x) for the constant c = {c!r} > 0 "
+                       f"({n.op} is scale invariant)")
                 h = g.copy()
                 h.nodes[nid].args = (x,)
                 return why, h
@@ -155,7 +157,7 @@ def scale_invariance(g: Graph):
 @rule("idempotence")
 def idempotence(g: Graph):
     """f(f(x)) -> f(x) for unary idempotent f (abs, sign); max(x, x), min(x, x) -> x."""
-    for nid, n, types in _each(g):
+    for nid, n, _types in _each(g):
         op = OPS[n.op]
         if not op.has("idempotent"):
             continue
@@ -210,7 +212,7 @@ def _compose(outer_args, inner_args, inner_pos):
 @rule("interp_composition")
 def interp_composition(g: Graph):
     """interp(x, interp(x, y, a), b) = interp(x, y, a*b), and the three other arrangements."""
-    for nid, n, types in _each(g):
+    for nid, n, _types in _each(g):
         if n.op != "interp":
             continue
         for pos in (0, 1):
@@ -243,7 +245,7 @@ def _key(n) -> tuple:
 def common_subexpression(g: Graph):
     """Two statements computing the same function of the same values are one value."""
     seen: dict = {}
-    for nid, n, types in _each(g):
+    for nid, n, _types in _each(g):
         k = _key(n)
         if k in seen:
             first = seen[k]

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from search_space.analysis import analyze
+from search_space.atomic_file import write_atomic
 from search_space.printer import format_program, format_return, format_signature, format_statement
 from symopt.errors import UserError
 from symopt.inspect import lineage as lin
@@ -119,7 +120,5 @@ def write_report(rd: RunDir, out: str | os.PathLike | None = None) -> Path:
         page.section("Simplification of the best program (exact steps)", _derivation(rd, best)),
     ]
     index = out / "index.html"
-    tmp = out / ".index.html.tmp"
-    tmp.write_text(page.page(f"symopt run {rd.path.name}", sections), encoding="utf-8")
-    os.replace(tmp, index)
+    write_atomic(index, page.page(f"symopt run {rd.path.name}", sections), error=UserError)
     return index

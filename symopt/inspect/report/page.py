@@ -42,7 +42,7 @@ def section(title: str, *parts: str) -> str:
 
 
 def page(title: str, sections: list[str]) -> str:
-    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{escape(title)}</title><style>{STYLE}</style></head>\n<body>\n"
             f"<h1>{escape(title)}</h1>\n<p class=\"note\">written {stamp} by symopt report</p>\n"

@@ -21,9 +21,7 @@ import math
 
 import numpy as np
 
-
-def _value(v) -> float:
-    return math.inf if v is None else float(v)
+from search_space.nonfinite import none_to_inf
 
 
 def stage_series(records: list[dict], stage: str, window: int = 100) -> dict:
@@ -33,7 +31,7 @@ def stage_series(records: list[dict], stage: str, window: int = 100) -> dict:
     for i, r in enumerate(records):
         if stage not in r.get("fitness", {}):
             continue
-        v = _value(r["fitness"][stage])
+        v = none_to_inf(r["fitness"][stage])
         if math.isfinite(v):
             cur = min(cur, v)
         recent.append(v)
@@ -87,6 +85,6 @@ def meta_series(meta: list[dict]) -> dict:
     times = sorted(rounds)
 
     def best(key):
-        return np.asarray([min((_value(m.get(key)) for m in rounds[t]), default=math.inf) for t in times], float)
+        return np.asarray([min((none_to_inf(m.get(key)) for m in rounds[t]), default=math.inf) for t in times], float)
 
     return {"time": np.asarray(times, float), "meta": best("meta"), "heldout": best("heldout")}
