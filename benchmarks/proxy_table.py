@@ -115,7 +115,8 @@ def run_task(name, overrides, opts, seeds, grid0, log):
         n_runs = len(res) * len(seeds)
         secs = (time.perf_counter() - t0) / n_runs
         v = res[best]
-        out["opts"][o] = {"lr": base * best, "mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
+        sd = float(v.std(ddof=1)) if len(v) > 1 else 0.0
+        out["opts"][o] = {"lr": base * best, "mean": float(v.mean()), "std": sd,
                           "losses": v.tolist(), "sec_per_run": secs, "compile_s": t_compile,
                           "grid": {f"{base * m:.3g}": float(np.mean(r)) for m, r in sorted(res.items())}}
         log(f"  {name:18s} {o:8s} lr={base * best:.3g} {v.mean():.4f} +- {out['opts'][o]['std']:.4f} "
@@ -144,7 +145,9 @@ def fmt_table(results, opts) -> str:
                 continue
             c = f"{v['mean']:.4f} ± {v['std']:.4f} (lr {v['lr']:.2g})"
             cells.append(f"**{c}**" if v["mean"] == best else c)
-        verdict = lambda k: (f"{'yes' if r[k]['verdict'] else 'no'} ({r[k]['z']:+.1f})" if k in r else "-")
+
+        def verdict(k, r=r):
+            return f"{'yes' if r[k]['verdict'] else 'no'} ({r[k]['z']:+.1f})" if k in r else "-"
         ov = "".join(f", {k}={v}" for k, v in r["overrides"].items())
         rows.append(f"| {r['task']}{ov} | {r['param_count']} | {r['steps']} x {r['batch_size']} | "
                     f"{o0['sec_per_run']:.2f} | " + " | ".join(cells) +
@@ -189,7 +192,8 @@ def run_gate(args, log) -> int:
     else:
         from symopt.evaluation import make_evaluator
 
-        backend = evaluator_backend(make_evaluator(args.gate, lr_grid=True), _seed_programs(("lion", "signum", "adamw")))
+        progs = _seed_programs(("lion", "signum", "adamw"))
+        backend = evaluator_backend(make_evaluator(args.gate, lr_grid=True), progs)
     t0 = time.perf_counter()
     res = measure_gate(args.gate, backend, n_seeds=args.gate_seeds, heldout=not args.no_heldout,
                        stages=args.stages, log=log)
@@ -241,8 +245,9 @@ def run_fidelity(args, log) -> int:
         if len(sets) > 1:
             cells.append(f"{r['rho_seeds'][st]:+.2f}")
         print(f"| {st} | " + " | ".join(cells) + " |")
-    print(f"\nfunnel {ev.funnel.name!r}: lr-tuned fitness (loss / tuned AdamW's, best of x(1/3, 1, 3)) of "
-          f"{len(names)} seed programs; {time.perf_counter() - t0:.0f} s")
+    print(f"\nfunnel {ev.funnel.name!r}: lr-tuned fitness of {len(names)} seed programs "
+          f"(make_evaluator(funnel, lr_grid=True).evaluate: each program at its best lr scale, over the reference "
+          f"AdamW tuned by the evaluator); {time.perf_counter() - t0:.0f} s")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"programs": names, "seed_sets": seed_sets,
@@ -252,9 +257,67 @@ def run_fidelity(args, log) -> int:
     return 0
 
 
+# Variants for the optimizer ablations in docs/proxies.md: "lion:b1=0.9,b2=0.999", "signum:b=0.99",
+# "adamw:b1=0.99". Same constants as search_space/seeds/{lion,signum,adamw}.program otherwise.
+VARIANTS = {
+    "lion": ({"b1": 0.9, "b2": 0.99}, """def train(w, g, m, v, lr):
+    update = interp(g, m, {b1})
+    update = sign(update)
+    m = interp(g, m, {b2})
+    wd = w * 0.01
+    update = update + wd
+    lr = lr * 0.0003
+    update = update * lr
+    return update, m, v
+"""),
+    "signum": ({"b": 0.9}, """def train(w, g, m, v, lr):
+    m = interp(g, m, {b})
+    update = sign(m)
+    lr = lr * 0.0003
+    update = update * lr
+    return update, m, v
+"""),
+    "adamw": ({"b1": 0.9, "b2": 0.999}, """def train(w, g, m, v, lr):
+    g2 = square(g)
+    m = interp(g, m, {b1})
+    v = interp(g2, v, {b2})
+    sqrt_v = sqrt(v)
+    update = m / sqrt_v
+    wd = w * 0.01
+    update = update + wd
+    lr = lr * 0.001
+    update = update * lr
+    return update, m, v
+"""),
+}
+
+
+def load_program(spec: str):
+    """A seed name, a .program file, or a variant ``lion:b1=0.5,b2=0.99`` (see VARIANTS)."""
+    from search_space.parse import parse
+    from search_space.seeds import load_seed
+
+    name, sep, params = spec.partition(":")
+    if not sep:
+        return load_seed(spec)
+    if name not in VARIANTS:
+        raise ValueError(f"unknown program variant {name!r} (known: {', '.join(VARIANTS)})")
+    values, text = VARIANTS[name]
+    values = dict(values)
+    for kv in params.split(","):
+        k, _, v = kv.partition("=")
+        if k not in values:
+            raise ValueError(f"variant {name!r} has no parameter {k!r} (known: {', '.join(values)})")
+        values[k] = float(v)
+    return parse(text.format(**values), file=f"<variant {spec}>")
+
+
+def _label(spec: str) -> str:
+    return os.path.basename(spec).removesuffix(".program")
+
+
 def run_programs(args, log) -> int:
     """Tuned table of optimizer PROGRAMS trained by the project's interpreter (the search's view)."""
-    from search_space.seeds import load_seed
     from symopt.evaluation.compiled import Interpreted
     from symopt.evaluation.encoding import encode
 
@@ -269,11 +332,11 @@ def run_programs(args, log) -> int:
         out = {"task": name, "overrides": overrides, "param_count": task.info["param_count"], "steps": task.steps,
                "batch_size": task.batch_size, "opts": {}}
         for prog in args.programs:
-            label = os.path.basename(prog).removesuffix(".program")
-            enc = encode(load_seed(prog))
+            label = _label(prog)
+            enc = encode(load_program(prog))
             memo: dict[float, np.ndarray] = {}
 
-            def trainer(s, m, enc=enc, memo=memo):   # all seeds in one vmapped call per lr scale
+            def trainer(s, m, enc=enc, memo=memo, it=it):   # all seeds in one vmapped call per lr scale
                 if m not in memo:
                     memo[m] = np.asarray(it.losses([enc], seeds, m), np.float64)[0]
                 return memo[m][seeds.index(s)]
@@ -295,7 +358,7 @@ def run_programs(args, log) -> int:
                     ok, z = beats(lion, np.array(out["opts"][other]["losses"]))
                     out[f"lion_beats_{other}"] = {"verdict": ok, "z": z}
         results.append(out)
-    labels = [os.path.basename(p).removesuffix(".program") for p in args.programs]
+    labels = [_label(p) for p in args.programs]
     print(fmt_program_table(results, labels))
     print(f"\n{len(seeds)} seeds; lr scale (x the task's peak_lr) tuned per program on the grid x{grid}, "
           f"extended by factors of 3 while the best is at an edge; total {time.perf_counter() - t_all:.0f} s")
@@ -323,6 +386,72 @@ def fmt_program_table(results, labels) -> str:
     return "\n".join(rows)
 
 
+def run_spectrum(args, log) -> int:
+    """Where each tuned optimizer leaves its error on a ``lanes_linear`` task: the excess validation
+    loss 0.5 * sum_i eig_i * ((Q (w - w*))_i)^2 split by quarters of the input spectrum (stiffest to
+    flattest), from the final weights of the seed programs written in optax (proxies.gate)."""
+    from proxies.families.lanes import lane_problems
+    from proxies.gate import LR_GRID, seed_transforms
+    from proxies.gate import tune as gate_tune
+
+    overrides = parse_set(args.set)
+    cfg = proxies.task_config(args.spectrum, **overrides)
+    if cfg["model"] != "lanes_linear":
+        raise ValueError(f"--spectrum needs a lanes_linear task, {args.spectrum!r} is {cfg['model']}")
+    task = proxies.get_task(args.spectrum, **overrides)
+    probs = lane_problems(cfg)
+    q = np.stack([p["rotation"] for p in probs])            # (lanes, d, d)
+    eig = probs[0]["eig"]
+    w_star = np.stack([p["w_teacher"] for p in probs])      # (lanes, d, k)
+    seeds = list(range(args.seeds))
+    txs = seed_transforms()
+    bad = [o for o in args.opts if o not in txs]
+    if bad:
+        raise ValueError(f"--spectrum trains {', '.join(txs)}; not {bad[0]!r}")
+    grad_fn = jax.value_and_grad(task.loss)
+
+    def final_params(tx):
+        def run(seed, lr_scale):
+            init_key, data_key = jax.random.split(jax.random.PRNGKey(seed))
+            params = task.init(init_key)
+
+            def step(carry, i):
+                params, state = carry
+                _, g = grad_fn(params, task.batch(data_key, i))
+                u, state = tx.update(g, state, params)
+                u = jax.tree_util.tree_map(lambda x: x * task.lr(i) * lr_scale, u)
+                return (optax.apply_updates(params, u), state), None
+
+            (params, _), _ = jax.lax.scan(step, (params, tx.init(params)), jnp.arange(task.steps, dtype=jnp.int32))
+            return params, task.valid_loss(params)
+        return jax.jit(jax.vmap(run, in_axes=(0, None)))
+
+    quarters = np.array_split(np.arange(len(eig)), 4)
+    rows = []
+    for o in args.opts:
+        fn = final_params(txs[o])
+        outs = [fn(jnp.asarray(seeds, jnp.int32), jnp.float32(c)) for c in LR_GRID]
+        k, _ = gate_tune(np.array([np.asarray(v, np.float64) for _, v in outs]))
+        params, valid = outs[k]
+        w = np.asarray(params[0]["w"], np.float64)           # (seeds, lanes, d, k)
+        b = np.asarray(params[0]["b"], np.float64)           # (seeds, lanes, k)
+        delta = np.einsum("lij,slja->slia", q, w - w_star[None])       # error in the eigenbasis
+        per_dir = 0.5 * eig[None, None, :] * np.sum(delta ** 2, axis=-1)  # (seeds, lanes, d)
+        parts = [float(per_dir[:, :, qi].sum(-1).mean()) for qi in quarters]
+        bias = float((0.5 * np.sum(b ** 2, axis=-1)).mean())
+        rows.append((o, LR_GRID[k], float(np.mean(np.asarray(valid))), parts, bias))
+        log(f"  {o}: x{LR_GRID[k]:.3g} valid {rows[-1][2]:.5f} quarters {parts} bias {bias:.2g}")
+    lo = lambda qi: f"{eig[quarters[qi][0]]:.0e}-{eig[quarters[qi][-1]]:.0e}"  # noqa: E731
+    print("| optimizer | lr scale | valid loss | " + " | ".join(f"eig {lo(i)}" for i in range(4)) + " | bias |")
+    print("|---|---|---|" + "---|" * 5)
+    for o, c, v, parts, bias in rows:
+        print(f"| {o} | x{c:.3g} | {v:.5f} | " + " | ".join(f"{x:.5f}" for x in parts) + f" | {bias:.5f} |")
+    print(f"\n{args.spectrum}{''.join(f', {k}={v}' for k, v in overrides.items())}: excess validation loss by "
+          f"quarter of the input spectrum (stiffest first), mean over {len(seeds)} seeds and {len(probs)} lanes; "
+          "lr scale tuned on x(1/3, 1, 3)")
+    return 0
+
+
 def run_timing(args, log) -> int:
     from symopt.evaluation import make_evaluator
 
@@ -348,7 +477,8 @@ def run_timing(args, log) -> int:
     print("| stage | task | seeds | lr scales | strategy | warm-up s | ms / program (median) | ms (min) |")
     print("|---|---|---|---|---|---|---|---|")
     for name, task, ns, grid, warm, med, mn, strat in rows:
-        print(f"| {name} | {task} | {ns} | {3 if grid else 1} | {strat} | {warm:.1f} | {med * 1e3:.1f} | {mn * 1e3:.1f} |")
+        print(f"| {name} | {task} | {ns} | {3 if grid else 1} | {strat} | {warm:.1f} | {med * 1e3:.1f} "
+              f"| {mn * 1e3:.1f} |")
     return 0
 
 
@@ -366,11 +496,14 @@ def main(argv=None):
     ap.add_argument("--programs", nargs="*", help="train these seed programs (names or .program files) through "
                     "the project's interpreter on --tasks instead of the optax optimizers; --grid is then x the "
                     "task's lr (default x1/27..x27)")
+    ap.add_argument("--spectrum", metavar="TASK", help="excess loss by quarter of the input spectrum of a "
+                    "lanes_linear TASK for tuned lion/signum/adamw (seed programs in optax)")
     ap.add_argument("--max-extend", type=int, default=3, help="grid extensions (factor 3) while the best is at an edge")
     ap.add_argument("--repeats", type=int, default=9, help="timing: timed evaluations per stage")
     ap.add_argument("--quick", action="store_true", help="stage-A task + fast tasks, 3 seeds, small grid")
     ap.add_argument("--tasks", nargs="*", help="task names (default: funnel A and B, vision, synthetic)")
     ap.add_argument("--funnel", default="lm", help="tuned-optimizer table: the funnel whose A/B tasks are listed")
+    # --spectrum trains lion, signum, adamw (the gate's seed programs in optax)
     ap.add_argument("--opts", nargs="*", default=list(OPTIMIZERS), choices=list(OPTIMIZERS))
     ap.add_argument("--seeds", type=int, default=3, help="number of seeds (0..n-1)")
     ap.add_argument("--grid", default=GRID_DEFAULT, help="lr multipliers of the base lr (factor 3 apart)")
@@ -379,12 +512,19 @@ def main(argv=None):
     args = ap.parse_args(argv)
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     try:
+        for name in (args.gate, args.fidelity, args.timing):
+            if name:
+                proxies.load_funnel(name)       # a bad name or config: one line, exit 1
         if args.gate:
             return run_gate(args, log)
         if args.fidelity:
             return run_fidelity(args, log)
         if args.timing:
             return run_timing(args, log)
+        if args.spectrum:
+            if args.opts == list(OPTIMIZERS):
+                args.opts = ["lion", "signum", "adamw"]
+            return run_spectrum(args, log)
         if args.programs:
             if not args.tasks:
                 ap.error("--programs needs --tasks")

@@ -54,11 +54,20 @@ MODELS: dict[tuple[str, str], dict[str, tuple[type, Any]]] = {
         "dim": (int, 16), "teacher_hidden": (int, 16), "hidden": (list, [64]), "noise": (float, 0.05),
         "condition": (float, 1.0), "rotate": (bool, False), "n_train": (int, 4096), "n_valid": (int, 1024),
     },
+    ("synthetic", "lanes_linear"): {
+        "lanes": (int, 16), "dim": (int, 8), "n_out": (int, 1), "condition": (float, 100.0), "rotate": (bool, True),
+        "noise": (float, 0.1), "noise_df": (float, 0.0), "n_train": (int, 1024), "n_valid": (int, 256),
+    },
+    ("synthetic", "lanes_mlp"): {
+        "lanes": (int, 16), "dim": (int, 8), "n_out": (int, 1), "teacher_hidden": (int, 8), "hidden": (list, [16]),
+        "condition": (float, 100.0), "rotate": (bool, True), "noise": (float, 0.1), "noise_df": (float, 0.0),
+        "n_train": (int, 1024), "n_valid": (int, 256),
+    },
 }
 
 FAMILIES = tuple(sorted({f for f, _ in MODELS}))
 _POSITIVE = {"steps", "batch_size", "context", "d_model", "n_layers", "n_heads", "mlp_ratio", "n_valid",
-             "d_embed", "patch", "dim", "n_out", "n_train", "teacher_hidden"}
+             "d_embed", "patch", "dim", "n_out", "n_train", "teacher_hidden", "lanes"}
 
 
 def _type_name(t: type) -> str:
@@ -113,6 +122,8 @@ def resolve(name: str, entry: dict[str, Any], source: str = "tasks.toml") -> dic
         raise ValueError(f"{where}: field 'warmup' must be a fraction in [0, 1), got {out['warmup']!r}")
     if out.get("condition", 1.0) < 1.0:
         raise ValueError(f"{where}: field 'condition' must be >= 1, got {out['condition']!r}")
+    if out.get("noise_df", 0.0) < 0.0:
+        raise ValueError(f"{where}: field 'noise_df' must be >= 0 (0: Gaussian noise), got {out['noise_df']!r}")
     if out.get("noise", 0.0) < 0.0:
         raise ValueError(f"{where}: field 'noise' must be >= 0, got {out['noise']!r}")
     if "d_model" in out and out["d_model"] % out["n_heads"]:

@@ -12,6 +12,7 @@ FUNNELS_TOML = os.path.join(CONFIG_DIR, "funnels.toml")
 STAGE_NAMES = ("A", "B", "C")
 _STAGE_FIELDS = {"task", "seeds", "promote_top"}
 _FUNNEL_FIELDS = {"description", "heldout_seeds", *STAGE_NAMES, "meta"}
+_ALIAS_FIELDS = {"alias", "description"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,19 +65,47 @@ def funnel_names(path: str = FUNNELS_TOML) -> list[str]:
     return list(read_toml(path))
 
 
-def load_funnel(name: str = "default", path: str = FUNNELS_TOML, tasks_path: str = TASKS_TOML) -> Funnel:
-    """Load and validate funnel ``name``. Raises ``ValueError`` with a one-line message on any error.
+def resolve_alias(name: str, path: str = FUNNELS_TOML) -> str:
+    """The funnel a name stands for: ``[default] alias = "lion"`` makes ``default`` mean ``lion``
+    (one level; an alias table holds only ``alias`` and an optional ``description``).
 
-    >>> f = load_funnel("test")
-    >>> [s.name for s in f.stages], f.meta.name
-    (['A', 'B', 'C'], 'meta')
+    >>> resolve_alias("test")
+    'test'
     """
     src = os.path.basename(path)
     raw_all = read_toml(path)
     if name not in raw_all:
         raise ValueError(f"unknown funnel {name!r} (known: {', '.join(raw_all)})")
     raw = raw_all[name]
+    if not isinstance(raw, dict) or "alias" not in raw:
+        return name
     where = f"{src}: funnel {name!r}"
+    bad = sorted(set(raw) - _ALIAS_FIELDS)
+    if bad:
+        raise ValueError(f"{where}: an alias takes only 'alias' and 'description', not {bad[0]!r}")
+    target = raw["alias"]
+    if not isinstance(target, str) or target not in raw_all:
+        raise ValueError(f"{where}: field 'alias' must name a funnel (known: {', '.join(raw_all)}), got {target!r}")
+    if isinstance(raw_all[target], dict) and "alias" in raw_all[target]:
+        raise ValueError(f"{where}: alias {target!r} is itself an alias (one level only)")
+    return target
+
+
+def load_funnel(name: str = "default", path: str = FUNNELS_TOML, tasks_path: str = TASKS_TOML) -> Funnel:
+    """Load and validate funnel ``name`` (an alias loads its target, whose name the result carries).
+    Raises ``ValueError`` with a one-line message on any error.
+
+    >>> f = load_funnel("test")
+    >>> [s.name for s in f.stages], f.meta.name
+    (['A', 'B', 'C'], 'meta')
+    """
+    src = os.path.basename(path)
+    name = resolve_alias(name, path)
+    raw_all = read_toml(path)
+    raw = raw_all[name]
+    where = f"{src}: funnel {name!r}"
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: expected a table")
     bad = sorted(set(raw) - _FUNNEL_FIELDS)
     if bad:
         raise ValueError(f"{where}: unknown field {bad[0]!r} (allowed: {', '.join(sorted(_FUNNEL_FIELDS))})")

@@ -42,6 +42,8 @@ def get_task(name: str, **overrides: Any) -> Task:
         from .families import lm as mod
     elif fam == "vision":
         from .families import vision as mod
+    elif cfg["model"].startswith("lanes_"):
+        from .families import lanes as mod
     else:
         from .families import synthetic as mod
     return mod.build(cfg, corpora)

@@ -6,7 +6,7 @@ All schedules map an int32 step to a float32 multiplier. ``peak`` is the value a
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp

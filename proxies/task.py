@@ -6,7 +6,8 @@ and ``valid_loss`` so a whole training run can live inside one ``jax.lax.scan``.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import jax
 import jax.numpy as jnp

@@ -16,7 +16,8 @@ final parameters; a non-finite result (divergence, NaN optimizer) is returned as
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp

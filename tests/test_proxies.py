@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import ast
-import hashlib
 import gzip
+import hashlib
 import os
 import sys
 
@@ -14,8 +14,17 @@ import optax
 import pytest
 
 import proxies
-from proxies import Funnel, Stage, Task, get_task, load_funnel, make_optax_trainer, task_names
-from proxies import train_optax, train_optax_curve
+from proxies import (
+    Funnel,
+    Stage,
+    Task,
+    get_task,
+    load_funnel,
+    make_optax_trainer,
+    task_names,
+    train_optax,
+    train_optax_curve,
+)
 from proxies.config import TASKS_TOML, load_task_configs
 from proxies.corpus import VOCAB_SIZE, decode, encode, load_corpus
 from proxies.schedules import make_schedule
@@ -80,7 +89,7 @@ def test_no_symopt_or_search_space_imports():
                     names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
                              [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
                     for n in names:
-                        assert not n.split(".")[0] in ("symopt", "search_space"), (f, n)
+                        assert n.split(".")[0] not in ("symopt", "search_space"), (f, n)
 
 
 # ----------------------------------------------------------------------------- config errors
@@ -287,7 +296,8 @@ def test_test_funnel_trains_fast():
 
 
 @pytest.mark.parametrize("text, msg", [
-    ("[f]\nheldout_seeds=[9]\n[f.A]\ntask='synth_linear_tiny'\nseeds=[0]\npromote_top=0.5\n", "missing required field 'B'"),
+    ("[f]\nheldout_seeds=[9]\n[f.A]\ntask='synth_linear_tiny'\nseeds=[0]\npromote_top=0.5\n",
+     "missing required field 'B'"),
     ("[f]\nheldout_seeds=[9]\nD=1\n", "unknown field 'D'"),
 ])
 def test_bad_funnel(tmp_path, text, msg):

@@ -11,8 +11,18 @@ import numpy as np
 import pytest
 
 from proxies import get_task, load_funnel, make_optax_trainer
-from proxies.gate import (LR_GRID, GateResult, GateRow, gate_seeds, measure_gate, optax_backend, seed_transforms,
-                          spearman, tune, z_score)
+from proxies.gate import (
+    LR_GRID,
+    GateResult,
+    GateRow,
+    gate_seeds,
+    measure_gate,
+    optax_backend,
+    seed_transforms,
+    spearman,
+    tune,
+    z_score,
+)
 
 LION_TASKS = ("lion_lanes_a", "lion_lanes_b", "lion_lanes_c", "lion_lanes_meta")
 
@@ -196,10 +206,9 @@ def test_lion_stages_grow_in_cost():
 
 def test_optax_backend_matches_the_evaluator():
     """The gate's optax versions of lion/signum/adamw give the interpreter's losses (test funnel A)."""
+    from proxies.gate import evaluator_backend
     from search_space.seeds import load_seed
     from symopt.evaluation import make_evaluator
-
-    from proxies.gate import evaluator_backend
 
     f = load_funnel("test")
     ob = optax_backend()

@@ -29,7 +29,10 @@ def load(data_seed: int, n_valid: int):
     perm = np.random.default_rng(data_seed).permutation(len(x))
     vi, ti = perm[:n_valid], perm[n_valid:]
     mu, sd = x[ti].mean(0), x[ti].std()
-    norm = lambda a: ((a - mu) / sd).astype(np.float32)
+
+    def norm(a):
+        return ((a - mu) / sd).astype(np.float32)
+
     return norm(x[ti]), y[ti], norm(x[vi]), y[vi]
 
 
