@@ -34,10 +34,10 @@ import jax
 import jax.numpy as jnp
 import optax
 
-EPS = 1e-08
-
 
 class ScaleByLionState(NamedTuple):
+    """The state of scale_by_lion: the step count and the program's states (m), one tensor per parameter."""
+
     count: jax.Array
     m: Any
 
@@ -51,7 +51,14 @@ def _lion_leaf(g, m, b1, b2):
 
 
 def scale_by_lion(b1=0.9, b2=0.997) -> optax.GradientTransformation:
-    """The lion direction (learning rate 1, no weight decay) as a GradientTransformation."""
+    """The lion direction (learning rate 1, no weight decay) as a GradientTransformation.
+
+    Args:
+      b1, b2: the program's constants (defaults: the found values).
+
+    Returns:
+      An optax.GradientTransformation; its state is ScaleByLionState(count, m).
+    """
 
     def init_fn(params):
         return ScaleByLionState(count=jnp.zeros([], jnp.int32), m=jax.tree.map(jnp.zeros_like, params))
@@ -69,7 +76,17 @@ def scale_by_lion(b1=0.9, b2=0.997) -> optax.GradientTransformation:
 
 def lion(learning_rate=0.0002, b1=0.9, b2=0.997, weight_decay=0.5, mask=None):
     """lion with decoupled weight decay, like optax.lion: a chain of scale_by_lion,
-    add_decayed_weights(weight_decay, mask) and scale_by_learning_rate(learning_rate)."""
+    add_decayed_weights(weight_decay, mask) and scale_by_learning_rate(learning_rate).
+
+    Args:
+      learning_rate: the program's lr input times its lr scale: a float or a schedule (step -> rate).
+      b1, b2: the program's constants (defaults: the found values).
+      weight_decay: decoupled weight decay (w * weight_decay joins the direction before the learning rate).
+      mask: which parameters decay (a tree of bools or a function of the params, as optax.add_decayed_weights).
+
+    Returns:
+      An optax.GradientTransformation.
+    """
     return optax.chain(
         scale_by_lion(b1=b1, b2=b2),
         optax.add_decayed_weights(weight_decay, mask),

@@ -31,26 +31,7 @@ Example::
     >>> opt.step()
 """
 
-import math
-
-EPS = 1e-08
 torch = None
-
-
-def _s(x):
-    return torch.as_tensor(x, dtype=torch.float64)
-
-
-def _clip(x, c):
-    return torch.clamp(x, -abs(c), abs(c))
-
-
-def _max(a, b):
-    return torch.maximum(torch.as_tensor(a), torch.as_tensor(b))
-
-
-def _min(a, b):
-    return torch.minimum(torch.as_tensor(a), torch.as_tensor(b))
 
 
 def _lion_foreach(w, g, m, lr, wd, b1, b2):
@@ -95,7 +76,16 @@ def _build():
     torch = _torch
 
     class Lion(torch.optim.Optimizer):
-        """Lion (see the module docstring); decoupled weight decay like lion-pytorch."""
+        """Lion (see the module docstring); decoupled weight decay like lion-pytorch.
+
+        Args:
+          params: the parameters (or parameter groups) to optimize.
+          lr: the program's lr input times its lr scale.
+          betas: the program's constants (defaults: the found values).
+          weight_decay: decoupled weight decay (p *= 1 - lr * weight_decay before the step).
+          foreach: True: multi-tensor kernels; False: one tensor at a time; None: multi-tensor when every
+            parameter is a dense floating-point tensor.
+        """
 
         def __init__(self, params, lr=0.0002, betas=(0.9, 0.997), weight_decay=0.5, *,
                      foreach=None):

@@ -31,5 +31,6 @@ class ProgramError(InputError):
                 where += f":{self.col}"
         return f"{where}: {self.reason}"
 
-    def with_file(self, file: str) -> "ProgramError":
+    def with_file(self, file: str) -> ProgramError:
+        """The same error, located in ``file``."""
         return ProgramError(self.reason, file, self.line, self.col)

@@ -12,7 +12,8 @@ tree) or a *tensor* (a list of leaves shaped like the parameters).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -36,7 +37,20 @@ def _leafwise(fn, args: Sequence, n_leaves: int):
 
 
 def apply_op(name: str, args: Sequence, shapes: Sequence[tuple]):
-    """Evaluate one function of the table on scalars / lists of leaves."""
+    """Evaluate one function of the table (:data:`search_space.ops.OPS`).
+
+    Args:
+      name: the function's name.
+      args: its arguments, each a scalar (0-d array) or a tensor (a list of leaves).
+      shapes: the shapes of the parameter leaves (a tensor result is broadcast to them).
+
+    Returns:
+      A scalar or a tensor (list of float32 leaves), as the function's kind says.
+
+    >>> import jax.numpy as jnp
+    >>> apply_op("add", [[jnp.ones(2)], jnp.float32(2.0)], [(2,)])[0].tolist()
+    [3.0, 3.0]
+    """
     op = OPS[name]
     n = len(shapes)
     if op.kind == "constant":
@@ -77,10 +91,26 @@ def _as_tensor(value, shapes) -> Tensor:
 
 
 def step(program: Program, w: Any, g: Any, states: Sequence[Any], lr) -> tuple[Any, tuple]:
-    """One optimizer step: returns ``(update, new_states)`` as pytrees shaped like ``w``.
+    """One optimizer step of ``program`` (the reference semantics of the language).
 
-    ``states`` holds one pytree per program state (zeros at the first step).
-    A scalar result returned as the update or a state is broadcast over the tree.
+    Args:
+      program: the optimizer program.
+      w: the parameters (a pytree).
+      g: the gradients (a pytree shaped like ``w``).
+      states: one pytree per program state (zeros at the first step: :func:`init_states`).
+      lr: the learning rate input.
+
+    Returns:
+      ``(update, new_states)`` as pytrees shaped like ``w``; the caller applies ``w - update``.
+      A scalar result returned as the update or a state is broadcast over the tree.
+
+    >>> import jax.numpy as jnp
+    >>> from search_space.seeds import load_seed
+    >>> sgd = load_seed("sgd")
+    >>> w = {"a": jnp.ones(2)}
+    >>> update, states = step(sgd, w, {"a": jnp.full(2, 2.0)}, init_states(sgd, w), 0.5)
+    >>> [round(x, 6) for x in update["a"].tolist()]            # g * lr * 0.01
+    [0.01, 0.01]
     """
     leaves, treedef = jax.tree_util.tree_flatten(w)
     shapes = [jnp.shape(x) for x in leaves]
@@ -101,12 +131,22 @@ def step(program: Program, w: Any, g: Any, states: Sequence[Any], lr) -> tuple[A
 
 
 def init_states(program: Program, w: Any) -> tuple:
-    """Zero states shaped like ``w``, one per program state."""
+    """Zero states shaped like ``w``, one per state of ``program`` (the states of the first step)."""
     return tuple(jax.tree_util.tree_map(lambda x: jnp.zeros(jnp.shape(x), DTYPE), w) for _ in program.states)
 
 
 def run(program: Program, w: Any, grads: Sequence[Any], lrs: Sequence[float]) -> tuple[Any, tuple]:
-    """Apply the program for ``len(grads)`` steps from zero states; return final ``(w, states)``."""
+    """Apply ``program`` for ``len(grads)`` steps from zero states.
+
+    Args:
+      program: the optimizer program.
+      w: the initial parameters.
+      grads: the gradient of each step (pytrees shaped like ``w``).
+      lrs: the learning rate of each step.
+
+    Returns:
+      The final ``(w, states)``.
+    """
     states = init_states(program, w)
     for g, lr in zip(grads, lrs):
         update, states = step(program, w, g, states, lr)

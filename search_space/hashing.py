@@ -34,7 +34,11 @@ HASH_CHARS = 16
 
 
 def canonical_constant(value: float) -> str:
-    """A constant rounded to ``SIGNIFICANT`` significant digits (``-0.0`` is ``0``)."""
+    """``value`` rounded to ``SIGNIFICANT`` significant digits, as text (``-0.0`` is ``0``).
+
+    >>> canonical_constant(0.123456789), canonical_constant(-0.0)
+    ('0.123457', '0')
+    """
     text = f"{float(value):.{SIGNIFICANT}g}"
     return "0" if float(text) == 0.0 else text
 
@@ -76,7 +80,14 @@ def _value_numbers(program: Program, order: tuple[int, ...]) -> list[str]:
 
 @lru_cache(maxsize=65536)
 def functional_hash(program: Program) -> str:
-    """16 hex characters identifying the program's live dataflow (see the module docstring)."""
+    """16 hex characters identifying ``program``'s live dataflow (see the module docstring).
+
+    >>> from search_space.parse import parse
+    >>> a = parse("def train(w, g, m, v, lr):\\n    u = g * lr\\n    return u, m, v\\n")
+    >>> b = parse("def train(w, g, m, v, lr):\\n    x = lr * g\\n    return x, m, v\\n")
+    >>> functional_hash(a) == functional_hash(b)             # names and argument order do not count
+    True
+    """
     keys = (
         "|".join(_value_numbers(program, order))
         for order in itertools.permutations(range(len(program.states)))
@@ -85,5 +96,10 @@ def functional_hash(program: Program) -> str:
 
 
 def structural_key(program: Program) -> str:
-    """The pruned program on one line: names and statement order still count (cheap, readable)."""
+    """``program`` pruned of dead code, on one line: names and statement order still count (cheap, readable).
+
+    >>> from search_space.seeds import load_seed
+    >>> structural_key(load_seed("sgd"))
+    'lr = lr * 0.01; update = g * lr; return update, m, v'
+    """
     return one_line(prune(program))

@@ -37,7 +37,11 @@ _WS, _GS = _inputs()
 
 
 def probe_updates(program: Program) -> np.ndarray:
-    """Updates of ``program`` for each scale and step: shape ``(STEPS, len(SCALES), SIZE)``."""
+    """The updates of ``program`` on the probe's fixed inputs, for each step and lr scale.
+
+    Returns:
+      float32 array of shape ``(STEPS, len(SCALES), SIZE)``.
+    """
     k = len(SCALES)
     lr = (BASE_LR * np.asarray(SCALES, np.float32)).reshape(k, 1).astype(np.float32)
     step = compile_rows(program)
@@ -50,7 +54,13 @@ def probe_updates(program: Program) -> np.ndarray:
 
 
 def lr_nonlinearity(program: Program) -> str | None:
-    """``None`` if update(s * lr) == s * update(lr) for every probed scale, else the reason."""
+    """Why ``program``'s update is not linear in ``lr``, or ``None`` when update(s * lr) == s * update(lr)
+    for every probed scale s.
+
+    >>> from search_space.seeds import load_seed
+    >>> lr_nonlinearity(load_seed("lion")) is None
+    True
+    """
     with np.errstate(all="ignore"):
         return _compare(probe_updates(program).astype(np.float64))
 
@@ -67,5 +77,6 @@ def _compare(u: np.ndarray) -> str | None:
         ref = np.abs(want)[fin_w]
         if err.size and np.max(err) > RTOL * np.max(ref) + ATOL:
             rel = float(np.max(err) / (np.max(ref) + ATOL))
-            return f"the update is not linear in lr (update({scale} x lr) differs from {scale} x update(lr) by {rel:.2g})"
+            return (f"the update is not linear in lr (update({scale} x lr) differs from {scale} x update(lr) "
+                    f"by {rel:.2g})")
     return None

@@ -46,7 +46,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -56,7 +56,7 @@ KINDS = ("constant", "elementwise", "reduce", "leaf_reduce", "tree_scale")
 
 
 def _jnp():
-    import jax.numpy as jnp   # imported on first use: the language itself needs no JAX
+    import jax.numpy as jnp  # imported on first use: the language itself needs no JAX
 
     return jnp
 
@@ -87,30 +87,41 @@ class Op:
     doc: str = ""
 
     def has(self, fact: str) -> bool:
+        """Whether the function has ``fact`` (``"commutative"``, ``"idempotent"``, ``"scale_invariant"``, ...).
+
+        >>> OPS["add"].has("commutative"), OPS["sub"].has("commutative")
+        (True, False)
+        """
         return fact in self.facts
 
     @functools.cached_property
     def fn(self) -> Callable | None:
+        """The JAX implementation ``fn(*args)`` (elementwise and constant functions; else None)."""
         return _bind(self.impl, _jnp())
 
     @functools.cached_property
     def terms(self) -> Callable | None:
+        """JAX: the arrays a non-elementwise function sums over the tree, ``terms(*args)``."""
         return _bind(self.impl_terms, _jnp())
 
     @functools.cached_property
     def finish(self) -> Callable | None:
+        """JAX: a non-elementwise function's result from the sums, ``finish(sums, *args)``."""
         return _bind(self.impl_finish, _jnp())
 
     @functools.cached_property
     def np_fn(self) -> Callable | None:
+        """:attr:`fn` on NumPy."""
         return _bind(self.impl, np)
 
     @functools.cached_property
     def np_terms(self) -> Callable | None:
+        """:attr:`terms` on NumPy."""
         return _bind(self.impl_terms, np)
 
     @functools.cached_property
     def np_finish(self) -> Callable | None:
+        """:attr:`finish` on NumPy."""
         return _bind(self.impl_finish, np)
 
 
@@ -216,6 +227,11 @@ OPCODES: dict[str, int] = {op.name: i for i, op in enumerate(_TABLE)}
 
 
 def get_op(name: str) -> Op:
+    """The function called ``name``; ``KeyError`` naming it when there is none.
+
+    >>> get_op("interp").arity
+    3
+    """
     try:
         return OPS[name]
     except KeyError:

@@ -33,15 +33,40 @@ def _err(node: ast.AST | None, reason: str) -> ProgramError:
 
 
 def parse(text: str, file: str | None = None) -> Program:
-    """Parse and validate program text; raise :class:`ProgramError` on any problem."""
+    """Parse and validate program text.
+
+    Args:
+      text: the program (``def train(w, g, m, v, lr): ... return update, m, v``).
+      file: names the text in errors.
+
+    Returns:
+      The :class:`~search_space.program.Program`.
+
+    Raises:
+      ProgramError: one line ``FILE:line:col: reason`` for anything that is not a valid program.
+
+    >>> p = parse("def train(w, g, m, v, lr):\\n    update = sign(g) * lr\\n    return update, m, v\\n")
+    Traceback (most recent call last):
+    ...
+    search_space.errors.ProgramError: <program>:2:14: arguments must be variable names or numbers (no nested ...
+    >>> p = parse("def train(w, g, m, v, lr):\\n    u = sign(g)\\n    u = u * lr\\n    return u, m, v\\n")
+    >>> len(p), p.update
+    (2, 'u')
+    >>> parse("def train(w, g, m, v, lr):\\n    update = eval(g)\\n    return update, m, v\\n", file="x.program")
+    Traceback (most recent call last):
+    ...
+    search_space.errors.ProgramError: x.program:2:14: unknown function 'eval'
+    """
     try:
         return _parse(text)
     except ProgramError as exc:
-        raise exc.with_file(file) if file else exc
+        if not file:
+            raise
+        raise exc.with_file(file) from None
 
 
 def parse_file(path: str | os.PathLike) -> Program:
-    """Read and parse a program file (UTF-8)."""
+    """Read and parse the program file at ``path`` (UTF-8, at most ``MAX_TEXT_BYTES``); errors name the file."""
     name = os.fspath(path)
     try:
         with open(name, "rb") as fh:
@@ -52,6 +77,8 @@ def parse_file(path: str | os.PathLike) -> Program:
 
 
 def decode(data: bytes, file: str | None = None) -> str:
+    """``data`` as UTF-8 text (a leading byte-order mark dropped); a :class:`ProgramError` naming ``file`` and
+    the line and column of the first bad byte, or a file over ``MAX_TEXT_BYTES``."""
     if len(data) > MAX_TEXT_BYTES:
         raise ProgramError(f"file is larger than {MAX_TEXT_BYTES} bytes", file=file)
     try:

@@ -16,19 +16,15 @@ from __future__ import annotations
 import dataclasses
 import keyword
 import math
-from typing import Iterable, Union
+from collections.abc import Iterable
 
 from search_space.errors import ProgramError
 from search_space.ops import OPS
 
-Arg = Union[str, float]
+Arg = str | float
 
 DEFAULT_STATES = ("m", "v")
 JSON_FORMAT = "symopt.program/1"
-
-
-def is_var(arg: Arg) -> bool:
-    return isinstance(arg, str)
 
 
 def _check_name(name: object, what: str) -> None:
@@ -40,6 +36,13 @@ def _check_name(name: object, what: str) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class Statement:
+    """``target = op(*args)``: one function of :data:`search_space.ops.OPS` applied to variables (``str``) and
+    finite float constants; checked on construction.
+
+    >>> Statement("u", "interp", ("g", "m", 0.9)).variables
+    ('g', 'm')
+    """
+
     target: str
     op: str
     args: tuple[Arg, ...]
@@ -58,7 +61,8 @@ class Statement:
         """Variables read by this statement, in argument order."""
         return tuple(a for a in self.args if isinstance(a, str))
 
-    def replace(self, **changes) -> "Statement":
+    def replace(self, **changes) -> Statement:
+        """A copy with ``changes`` (``target``, ``op``, ``args``) applied and checked."""
         return dataclasses.replace(self, **changes)
 
 
@@ -125,19 +129,23 @@ class Program:
     # -- views -------------------------------------------------------------
     @property
     def inputs(self) -> tuple[str, ...]:
+        """The parameters of ``train``: ``("w", "g", *states, "lr")``."""
         return ("w", "g", *self.states, "lr")
 
     @property
     def update(self) -> str:
+        """The name of the returned update."""
         return self.returns[0]
 
     def __len__(self) -> int:
         return len(self.statements)
 
     def constants(self) -> list[float]:
+        """Every constant argument, in statement order."""
         return [a for s in self.statements for a in s.args if isinstance(a, float)]
 
-    def with_statements(self, statements: Iterable[Statement]) -> "Program":
+    def with_statements(self, statements: Iterable[Statement]) -> Program:
+        """The same signature and returns with ``statements`` (checked again)."""
         return Program(tuple(statements), self.returns, self.states)
 
     # -- text and JSON -----------------------------------------------------
@@ -147,6 +155,13 @@ class Program:
         return format_program(self)
 
     def to_json(self) -> dict:
+        """A JSON-able dict (format ``symopt.program/1``); :meth:`from_json` reads it back.
+
+        >>> from search_space.seeds import load_seed
+        >>> p = load_seed("lion")
+        >>> Program.from_json(p.to_json()) == p
+        True
+        """
         return {
             "format": JSON_FORMAT,
             "states": list(self.states),
@@ -155,7 +170,8 @@ class Program:
         }
 
     @classmethod
-    def from_json(cls, data: object) -> "Program":
+    def from_json(cls, data: object) -> Program:
+        """The program of a :meth:`to_json` dict; :class:`ProgramError` for anything else."""
         if not isinstance(data, dict) or data.get("format") != JSON_FORMAT:
             raise ProgramError(f"not a {JSON_FORMAT} object")
         try:

@@ -7,7 +7,7 @@ property tests (random programs).  Every draw comes from the
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -21,12 +21,17 @@ CONSTANT_DIGITS = 4           # mutated constants keep this many significant dig
 
 
 def round_constant(value: float) -> float:
-    """``value`` to ``CONSTANT_DIGITS`` significant digits (readable programs, stable hashes)."""
+    """``value`` to ``CONSTANT_DIGITS`` significant digits (readable programs, stable hashes).
+
+    >>> round_constant(0.987654321)
+    0.9877
+    """
     return float(f"{value:.{CONSTANT_DIGITS}g}")
 
 
 def defined_before(program: Program, index: int) -> list[str]:
-    """Variables readable by a statement inserted at ``index`` (inputs first, then targets, no repeats)."""
+    """Variables readable by a statement inserted at position ``index`` of ``program`` (inputs first, then
+    targets of the statements before it, no repeats)."""
     names = list(program.inputs)
     for st in program.statements[:index]:
         if st.target not in names:
@@ -35,6 +40,12 @@ def defined_before(program: Program, index: int) -> list[str]:
 
 
 def fresh_name(program: Program, prefix: str = "t") -> str:
+    """The first name ``prefix0``, ``prefix1``, ... that ``program`` does not use.
+
+    >>> from search_space.seeds import load_seed
+    >>> fresh_name(load_seed("lion"))
+    't0'
+    """
     used = set(program.inputs) | {s.target for s in program.statements} | set(program.returns)
     k = 0
     while f"{prefix}{k}" in used:
@@ -43,6 +54,7 @@ def fresh_name(program: Program, prefix: str = "t") -> str:
 
 
 def random_arg(variables: Sequence[str], rng: np.random.Generator, new_constant: float = 1.0) -> Arg:
+    """One of ``variables`` at random, or ``new_constant`` with probability ``CONSTANT_PROBABILITY``."""
     if not variables or rng.random() < CONSTANT_PROBABILITY:
         return float(new_constant)
     return variables[int(rng.integers(len(variables)))]
@@ -52,7 +64,18 @@ def random_statement(
     functions: Sequence[str], variables: Sequence[str], targets: Sequence[str], rng: np.random.Generator,
     new_constant: float = 1.0,
 ) -> Statement:
-    """``target = f(args)`` with ``f`` from ``functions``, args from ``variables`` or ``new_constant``."""
+    """A random statement.
+
+    Args:
+      functions: the function names to draw from.
+      variables: the variables an argument may read (see :func:`defined_before`).
+      targets: the names the result may be assigned to.
+      rng: the source of randomness.
+      new_constant: the value of a constant argument.
+
+    Returns:
+      ``target = f(args)``.
+    """
     op = functions[int(rng.integers(len(functions)))]
     args = tuple(random_arg(variables, rng, new_constant) for _ in range(OPS[op].arity))
     target = targets[int(rng.integers(len(targets)))]
@@ -60,7 +83,8 @@ def random_statement(
 
 
 def random_target(program: Program, index: int, rng: np.random.Generator) -> str:
-    """A fresh temporary or (as often) a variable already defined at ``index``."""
+    """A target for a statement at ``index`` of ``program``: a fresh temporary or (as often) a variable defined
+    before it (never ``w``) or ``update``."""
     if rng.random() < FRESH_TARGET_PROBABILITY:
         return fresh_name(program)
     choices = [n for n in defined_before(program, index) if n != "w"] + ["update"]
@@ -69,9 +93,22 @@ def random_target(program: Program, index: int, rng: np.random.Generator) -> str
 
 def random_program(space, rng: np.random.Generator, n_statements: int, *, max_tries: int = 1000,
                    states: tuple[str, ...] = ("m", "v")) -> Program:
-    """A random valid program (:func:`search_space.analysis.check`) of ``n_statements`` statements.
+    """A random valid program (:func:`search_space.analysis.check`).
 
-    Functions come from ``space.functions``; the last statement assigns ``update``.
+    Args:
+      space: a :class:`~search_space.spaces.Space` (its ``functions`` and ``new_constant``).
+      rng: the source of randomness.
+      n_statements: how many statements; the last assigns ``update``.
+      max_tries: draws before giving up with a :class:`ProgramError`.
+      states: the state names.
+
+    Returns:
+      The program.
+
+    >>> from search_space.spaces import load_space
+    >>> p = random_program(load_space("compact"), np.random.default_rng(0), 4)
+    >>> len(p), p.statements[-1].target
+    (4, 'update')
     """
     from search_space.analysis import analyze
 

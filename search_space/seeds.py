@@ -17,6 +17,7 @@ def seed_names() -> list[str]:
 
 
 def seed_text(name: str) -> str:
+    """The text of the shipped seed program ``name``; :class:`ProgramError` listing the known ones otherwise."""
     path = resources.files("search_space") / "seeds" / f"{name}.program"
     if not path.is_file():
         raise ProgramError(f"no seed program named {name!r} (known: {', '.join(seed_names())})")
@@ -24,7 +25,17 @@ def seed_text(name: str) -> str:
 
 
 def load_seed(name_or_path: str | os.PathLike) -> Program:
-    """A shipped seed by name (``"adamw"``) or any program file by path."""
+    """A shipped seed program by name or any program file by path.
+
+    Args:
+      name_or_path: a name of :func:`seed_names` (``"adamw"``, ``"lion"``, ...) or a ``.program`` file.
+
+    Returns:
+      The parsed program; a bad file is a one-line :class:`ProgramError` naming it.
+
+    >>> load_seed("signsgd").update
+    'update'
+    """
     text = os.fspath(name_or_path)
     if os.sep in text or text.endswith(".program") or os.path.exists(text):
         return parse_file(text)

@@ -33,12 +33,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import tomllib
 from importlib import resources
 
 from search_space.errors import InputError, ProgramError
 from search_space.ops import OPS
 from search_space.program import Program
+from search_space.toml_input import load_toml, parse_toml
 
 MUTATION_KINDS = ("insert", "delete", "modify", "duplicate", "wrap", "moving_average")
 _TOP_KEYS = {"name", "description", "seed", "max_statements", "functions", "mutation", "constants"}
@@ -48,6 +48,8 @@ _CONSTANT_KEYS = {"normal_probability": 0.5, "new_constant": 1.0, "one_minus_pro
 
 @dataclasses.dataclass(frozen=True)
 class Space:
+    """A validated search space (see the module docstring for the fields' meaning); built by :func:`load_space`."""
+
     name: str
     functions: tuple[str, ...]
     max_statements: int
@@ -64,12 +66,21 @@ class Space:
         return hash((self.name, self.functions, self.max_statements, self.seed))
 
     def seed_program(self) -> Program:
+        """The space's seed program (a shipped seed by name, or a program file)."""
         from search_space.seeds import load_seed
 
         return load_seed(self.seed)
 
     def problem(self, program: Program) -> tuple[str, int | None] | None:
-        """Why ``program`` does not fit this space (``(reason, statement index)``), or None."""
+        """Why ``program`` does not fit this space, or None.
+
+        Returns:
+          ``(reason, statement index or None)``: a function outside the space, or too many statements.
+
+        >>> from search_space.seeds import load_seed
+        >>> load_space("compact").problem(load_seed("program2"))
+        ("function 'arcsin' is not in space 'compact'", 1)
+        """
         allowed = set(self.functions)
         for i, st in enumerate(program.statements):
             if st.op not in allowed:
@@ -83,30 +94,35 @@ class Space:
 
 
 def space_names() -> list[str]:
+    """The names of the shipped spaces (``search_space/spaces/*.toml``).
+
+    >>> space_names()
+    ['compact', 'hero']
+    """
     root = resources.files("search_space") / "spaces"
     return sorted(p.name[: -len(".toml")] for p in root.iterdir() if p.name.endswith(".toml"))
 
 
 def load_space(name_or_path: str | os.PathLike) -> Space:
-    """A shipped space by name (``"hero"``, ``"compact"``) or a TOML file by path."""
+    """A shipped space by name or a space TOML file by path, validated.
+
+    Args:
+      name_or_path: ``"hero"``, ``"compact"`` (see :func:`space_names`) or the path of a TOML file.
+
+    Returns:
+      The :class:`Space`; a bad name or file raises a one-line :class:`InputError` naming the file and key.
+
+    >>> space = load_space("hero")
+    >>> space.name, "sign" in space.functions
+    ('hero', True)
+    """
     text = os.fspath(name_or_path)
     if os.sep in text or text.endswith(".toml") or os.path.exists(text):
-        path = text
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read()
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read search space ({exc.strerror or exc})") from None
-    else:
-        res = resources.files("search_space") / "spaces" / f"{text}.toml"
-        if not res.is_file():
-            raise InputError(f"no search space named {text!r} (known: {', '.join(space_names())})")
-        path, data = str(res), res.read_bytes()
-    try:
-        raw = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(f"{path}: not a valid TOML file ({exc})") from None
-    return _from_dict(raw, path)
+        return _from_dict(load_toml(text, what="search space"), text)
+    res = resources.files("search_space") / "spaces" / f"{text}.toml"
+    if not res.is_file():
+        raise InputError(f"no search space named {text!r} (known: {', '.join(space_names())})")
+    return _from_dict(parse_toml(res.read_bytes(), str(res)), str(res))
 
 
 def _fail(path: str, key: str, msg: str) -> InputError:

@@ -8,7 +8,8 @@ Each sub-command lives in its own module with two functions::
 Command modules import heavy libraries (jax, ray, torch) inside ``run`` so that
 ``symopt --help`` and argument errors stay instant.  Every expected failure is
 raised as an :class:`search_space.errors.InputError` (or subclass) and printed
-here as one line, with a non-zero exit and no traceback.
+here as one line ``symopt CMD: error: ...`` with exit status 1 and no traceback; a
+bad command line is one line of the same form with exit status 2 (docs/cli.md).
 """
 
 from __future__ import annotations
@@ -31,39 +32,39 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lineage": ("symopt.commands.lineage", "ancestry of a program in a run"),
     "compare": ("symopt.commands.compare", "train programs on a proxy and plot loss curves"),
     "report": ("symopt.commands.report", "write a static HTML report of a run"),
-    "bench": ("symopt.commands.bench", "run a benchmark (evaluator, search, lion)"),
+    "bench": ("symopt.commands.bench", "run a benchmark (evaluator, search, lion, planted)"),
 }
 
 
-def _available() -> dict[str, object]:
-    """Import the command modules that exist (a module still to be written is skipped)."""
-    found = {}
-    for name, (module, _help) in COMMANDS.items():
-        try:
-            found[name] = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-    return found
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, ``symopt CMD: error: ...`` (no usage block)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    """The ``symopt`` parser with one sub-parser per command of :data:`COMMANDS`."""
+    parser = _Parser(
         prog="symopt",
         description="Rediscover optimization algorithms by evolving symbolic programs.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for name, module in _available().items():
-        p = sub.add_parser(name, help=COMMANDS[name][1], description=COMMANDS[name][1])
+    for name, (module_name, text) in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        p = sub.add_parser(name, help=text, description=text)
         module.add_arguments(p)
-        p.set_defaults(_run=module.run)
+        p.set_defaults(_run=module.run, _parser=p)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``symopt ARGV``; return the exit status (0 success, 1 bad input, 2 bad command line, 130 interrupt)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:     # reported by the command's own parser, so that the line names the command
+        args._parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         code = args._run(args)
     except InputError as exc:

@@ -28,7 +28,7 @@ _NON_NEGATIVE = {
     ("search", "budget"), ("search", "time"), ("evolution", "niche_limit"), ("evolution", "restart_seed_every"),
     ("evolution", "restart_best_plateau"), ("funnel", "window"), ("funnel", "meta_every"), ("funnel", "meta_top"),
     ("ray", "workers"), ("ray", "gpus_per_worker"), ("ray", "max_restarts"), ("funnel", "promote_margin"),
-    ("evolution", "migrate_every"), ("evolution", "tune_variants"),
+    ("evolution", "migrate_every"), ("evolution", "tune_variants"), ("funnel", "search_stages"),
 }
 _POSITIVE = {
     ("evolution", "population"), ("evolution", "tournament"), ("ray", "batch_size"), ("ray", "in_flight"),

@@ -33,6 +33,8 @@ from search_space.nonfinite import inf_to_none, none_to_inf
 
 @dataclasses.dataclass
 class Member:
+    """One member of the population."""
+
     candidate: Any
     score: Any          # comparable; lower is better
     birth: int          # larger = younger
@@ -41,6 +43,8 @@ class Member:
 
 @dataclasses.dataclass
 class Proposal:
+    """A child proposed by :meth:`RegularizedEvolution.ask`, to be scored and told back."""
+
     id: int               # proposal number (unique, increasing)
     candidate: Any
     parent: Any
@@ -54,6 +58,17 @@ class RegularizedEvolution:
     ``key(candidate)`` names a niche: with ``niche_limit > 0`` a child whose
     niche already holds that many members replaces the oldest of its niche
     instead of the oldest overall.
+
+    Args:
+      seed: the first candidate; the population starts as ``population`` copies of it.
+      mutate: ``mutate(parent, rng) -> (child, info) | None``.
+      seed_score: the seed's score.
+      population: the population size.
+      tournament: members drawn (without replacement) per tournament.
+      rng: the ``numpy.random.Generator`` every draw comes from.
+      key: ``key(candidate)``, the niche of a candidate (default: no niches).
+      niche_limit: the most members one niche may hold (0: no limit).
+      max_redraws: tournaments tried for one child before ``ask`` gives up.
     """
 
     def __init__(self, seed: Any, mutate: Callable, *, seed_score: Any, population: int = 100,
@@ -77,6 +92,11 @@ class RegularizedEvolution:
         return min(members, key=lambda m: (m.score, -m.birth))
 
     def ask(self, n: int = 1) -> list[Proposal]:
+        """``n`` children: each mutates the winner of a fresh tournament (redrawn while ``mutate`` gives None).
+
+        Raises:
+          RuntimeError: ``max_redraws`` tournaments in a row gave no child.
+        """
         out = []
         for _ in range(n):
             for _try in range(self.max_redraws):
@@ -92,7 +112,12 @@ class RegularizedEvolution:
         return out
 
     def tell(self, proposal: Proposal | Any, score: Any) -> None:
-        """Add the evaluated candidate (a Proposal or a bare candidate) and age out one member."""
+        """Add a scored child and age out the oldest member (or the oldest of its niche).
+
+        Args:
+          proposal: a :class:`Proposal` of :meth:`ask`, or a bare candidate.
+          score: its score (lower is better; ``math.inf`` = invalid).
+        """
         cand = proposal.candidate if isinstance(proposal, Proposal) else proposal
         self._add(cand, score)
 
@@ -112,7 +137,7 @@ class RegularizedEvolution:
 
     # -- restarts, best, replay, state -------------------------------------
     def restart(self, candidate: Any, score: Any) -> None:
-        """The population becomes ``population`` copies of ``candidate`` (warm start / restart)."""
+        """The population becomes ``population`` copies of ``candidate`` scored ``score`` (warm start, restart)."""
         self.population.clear()
         k = self.key(candidate)
         for _ in range(self.size):
@@ -120,15 +145,17 @@ class RegularizedEvolution:
             self.births += 1
 
     def best(self) -> Member:
+        """The member with the lowest score (the youngest among ties)."""
         return min(self.population, key=lambda m: (m.score, -m.birth))
 
     def replay(self, history: Iterable[tuple[Any, Any]]) -> None:
-        """Re-tell ``(candidate, score)`` pairs in order (recovering the population from a log)."""
+        """Re-tell ``history``, ``(candidate, score)`` pairs in order (recovering the population from a log)."""
         for cand, score in history:
             self._add(cand, score)
 
     def state(self, encode: Callable = lambda c: c) -> dict:
-        """A JSON-able snapshot (candidates through ``encode``); RNG state included."""
+        """A JSON-able snapshot: members (candidates through ``encode(candidate)``), counters and the RNG state;
+        :meth:`restore` reads it back."""
         return {
             "members": [[encode(m.candidate), score_to_json(m.score), m.birth] for m in self.population],
             "births": self.births, "proposals": self.proposals,
@@ -136,6 +163,15 @@ class RegularizedEvolution:
         }
 
     def restore(self, state: dict, decode: Callable = lambda c: c) -> None:
+        """Replace the population, counters and RNG state by a :meth:`state` snapshot (candidates through
+        ``decode``); ``ValueError`` for a population of the wrong size.
+
+        >>> evo = RegularizedEvolution(0, lambda x, rng: (x + 1, "inc"), seed_score=5.0, population=2,
+        ...                            tournament=1, rng=np.random.default_rng(0))
+        >>> snap = evo.state(); evo.tell(evo.ask()[0], 1.0); evo.restore(snap)
+        >>> [m.candidate for m in evo.population]
+        [0, 0]
+        """
         members = [Member(decode(c), score_from_json(s), int(b)) for c, s, b in state["members"]]
         for m in members:
             m.key = self.key(m.candidate)

@@ -27,6 +27,9 @@ FAMILIES = ("lion", "signum", "adam", "sgd_momentum", "signsgd", "rmsprop", "add
 
 @dataclasses.dataclass(frozen=True)
 class Recognition:
+    """What :func:`recognise` found: the ``family`` (None: a new program) and its ``constants``, with where
+    they sit in the matched ``program`` (for the exporter)."""
+
     family: str | None
     constants: dict
     program: Program | None = None            # the exact canonical form that was matched
@@ -138,8 +141,29 @@ def _fit_core(factors, g: Graph, program: Program, live: dict):
     return None
 
 
+def _weight_decay(rest: list) -> tuple[float, list, list]:
+    """``(weight_decay, its position, the factors without it)`` when the update's non-lr factors are
+    ``core + wd * w`` or ``core + w``; else ``(0.0, [], rest)``."""
+    if len(rest) == 1 and rest[0][0] == "op" and rest[0][1] == "add":
+        x, y = rest[0][3]
+        for core, other, j in ((x, y, 1), (y, x, 0)):
+            b: dict = {}
+            if _match(("mul", "w", "$wd"), other, b, None):
+                return b["$wd"][0], [(rest[0][2], j)], [core]
+            if other[0] == "in" and other[1] == "w":
+                return 1.0, [(rest[0][2], j)], [core]
+    return 0.0, [], rest
+
+
 def recognise(program: Program) -> Recognition:
-    """The family of ``program`` and its constants (family None: a new program).
+    """The family of ``program`` and its constants.
+
+    Args:
+      program: any program; it is simplified exactly first.
+
+    Returns:
+      A :class:`Recognition`: ``family`` (one of :data:`FAMILIES`, or None for a new program) and ``constants``
+      (the family's constants, ``weight_decay`` and ``lr_scale``).
 
     >>> from search_space.seeds import load_seed
     >>> r = recognise(load_seed("lion"))
@@ -165,19 +189,7 @@ def recognise(program: Program) -> Recognition:
     lr_scale = float(math.prod(c[1] for c in consts))
     shell: list = []
     _mul_positions(g, upd, shell)
-    wd, wd_pos = 0.0, []
-    if len(rest) == 1 and rest[0][0] == "op" and rest[0][1] == "add":    # core + wd * w, core + w
-        x, y = rest[0][3]
-        for core, other, j in ((x, y, 1), (y, x, 0)):
-            b: dict = {}
-            if _match(("mul", "w", "$wd"), other, b, None):
-                wd, wd_pos = b["$wd"][0], [(rest[0][2], j)]
-                rest = [core]
-                break
-            if other[0] == "in" and other[1] == "w":
-                wd, wd_pos = 1.0, [(rest[0][2], j)]
-                rest = [core]
-                break
+    wd, wd_pos, rest = _weight_decay(rest)
     got = _fit_core(rest, g, p, live)
     core = rest[0][2] if len(rest) == 1 and rest[0][0] == "op" else None
     parts = {"lr": shell, "wd": wd_pos}

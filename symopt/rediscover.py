@@ -28,9 +28,11 @@ from symopt.errors import UserError
 
 
 # The main job's defaults: the whole job (warm-up, search, meta-validation, simplification, scoring)
-# stays within ~10 minutes on 2 cores; held-out seeds re-score on stage A, where selection is hardest.
-DEFAULTS = {"search": {"time": 240.0, "budget": 0, "seed_program": "adamw"},
-            "funnel": {"meta_top": 2, "heldout_stage": "A"}, "ray": {"workers": 2, "batch_size": 4}}
+# stays within ~10 minutes on 2 cores; the search uses stages A and B (stage C, meta-validation and the
+# held-out seeds, on stage A where selection is hardest, judge the result).
+DEFAULTS = {"search": {"time": 300.0, "budget": 0, "seed_program": "adamw"},
+            "funnel": {"meta_top": 2, "heldout_stage": "A", "search_stages": 2},
+            "ray": {"workers": 2, "batch_size": 8}}
 
 
 @dataclasses.dataclass

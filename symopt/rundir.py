@@ -1,4 +1,4 @@
-"""Run directory: writer and reader.
+"""Run directory: :class:`RunFiles` reads one, :class:`RunDir` (a RunFiles) also creates, locks and writes it.
 
 ::
 

@@ -11,6 +11,8 @@ as a failure with its reason, unless it is marked ``gpu`` (it needs hardware the
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -25,6 +27,21 @@ def ray_local():
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def symopt_search():
+    """``symopt_search(path, budget=N, workers=W)``: run the real ``symopt search`` (test funnel) in a fresh
+    process, writing the run directory ``path``; return ``path``."""
+
+    def run(path, *, budget: int, workers: int):
+        proc = subprocess.run([sys.executable, "-m", "symopt", "search", "--funnel", "test", "--budget", str(budget),
+                               "--workers", str(workers), "--run-dir", str(path)],
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return path
+
+    return run
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -30,13 +30,9 @@ def heavy(names: set[str]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def real_run(tmp_path_factory):
+def real_run(tmp_path_factory, symopt_search):
     """A run directory written by the real ``symopt search`` (test funnel, in-process evaluation)."""
-    path = tmp_path_factory.mktemp("startup") / "run"
-    proc = subprocess.run([sys.executable, "-m", "symopt", "search", "--funnel", "test", "--budget", "8",
-                           "--workers", "0", "--run-dir", str(path)], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return path
+    return symopt_search(tmp_path_factory.mktemp("startup") / "run", budget=8, workers=0)
 
 
 def test_help_imports_no_jax():

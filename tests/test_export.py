@@ -35,7 +35,8 @@ def _import(tmp_path, pkg):
 
 def _tree(rng, scale=1.0):
     return {"a": (scale * rng.standard_normal((4, 3))).astype(np.float32),
-            "b": [(scale * rng.standard_normal(5)).astype(np.float32), (scale * rng.standard_normal((2, 2, 2))).astype(np.float32)]}
+            "b": [(scale * rng.standard_normal(5)).astype(np.float32),
+                  (scale * rng.standard_normal((2, 2, 2))).astype(np.float32)]}
 
 
 def _rel(a, b):
@@ -178,7 +179,7 @@ def test_bad_name_and_unexportable_program(tmp_path):
     assert not (tmp_path / "p2_optax.py").exists()
 
 
-def test_cli_export(tmp_path, capsys):
+def test_cli_export(tmp_path):
     assert main(["export", "signum", "--name", "signum", "--out", str(tmp_path / "spkg")]) == 0
     pkg = _import(tmp_path, "spkg")
     tx = pkg.signum()

@@ -19,7 +19,6 @@ from search_space.seeds import load_seed  # noqa: E402
 from symopt.errors import UserError  # noqa: E402
 from symopt.export import export_program  # noqa: E402
 from symopt.export.optax_codegen import class_name  # noqa: E402
-from symopt.recognise import recognise  # noqa: E402
 
 SHAPES = [(4, 3), (5,), (2, 2, 2)]
 HEADER = "def train(w, g, m, v, lr):\n"
@@ -151,7 +150,7 @@ def test_lion_equals_lion_pytorch_with_param_groups_and_a_schedule(exports, fore
     p1 = _params((torch.float32, torch.float64))
     p2 = _clone(p1)
 
-    def groups(ps, **kw):
+    def groups(ps):
         return [{"params": ps[:2]}, {"params": ps[2:], "lr": 3e-3, "betas": (0.8, 0.95), "weight_decay": 2 * wd}]
 
     o1 = Lion(groups(p1), lr=1e-3, betas=(0.9, 0.99), weight_decay=wd, foreach=foreach)

@@ -11,7 +11,8 @@ import pytest
 from search_space.parse import parse
 from symopt.cli import main
 from symopt.inspect.lineage import build_graph, fitness_change, statement_diff
-from test_inspect_helpers import make_run
+
+from inspect_helpers import make_run
 
 
 @pytest.fixture(scope="module")

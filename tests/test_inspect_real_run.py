@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from symopt.cli import main
 
+
 @pytest.fixture(scope="module")
-def real_run(tmp_path_factory):
-    path = tmp_path_factory.mktemp("real") / "run"
-    proc = subprocess.run([sys.executable, "-m", "symopt", "search", "--funnel", "test", "--budget", "40",
-                           "--workers", "1", "--run-dir", str(path)], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return path
+def real_run(tmp_path_factory, symopt_search):
+    return symopt_search(tmp_path_factory.mktemp("real") / "run", budget=40, workers=1)
 
 
 def test_show_lineage_report_on_a_real_run(real_run, capsys, tmp_path):

@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from search_space.printer import format_statement
 from search_space.parse import parse
+from search_space.printer import format_statement
 from symopt.cli import main
 from symopt.inspect.report import series
-from test_inspect_helpers import make_run
+
+from inspect_helpers import make_run
 
 
 class _Refs(html.parser.HTMLParser):

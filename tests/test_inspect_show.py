@@ -10,7 +10,8 @@ from search_space.analysis import analyze
 from search_space.parse import parse
 from search_space.printer import one_line
 from symopt.cli import main
-from test_inspect_helpers import make_run
+
+from inspect_helpers import make_run
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +78,7 @@ def test_run_in_progress_without_hall_of_fame(tmp_path, capsys):
 def test_missing_or_damaged_run_is_one_line_error(tmp_path, capsys, damage):
     path = tmp_path / "run"
     if damage != "missing":
-        r = make_run(path, n=10)
+        make_run(path, n=10)
         if damage == "no_config":
             (path / "config.toml").unlink()
         elif damage == "bad_hof":

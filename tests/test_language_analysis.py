@@ -8,13 +8,13 @@ import pytest
 
 from search_space import analysis, execute, parse
 from search_space.errors import ProgramError
-from search_space.lr_probe import BASE_LR, SCALES, STEPS, _GS, _WS, probe_updates
+from search_space.lr_probe import _GS, _WS, BASE_LR, SCALES, STEPS, probe_updates
 from search_space.printer import format_statement
 from search_space.seeds import load_seed, seed_names
 
 
 def prog(*lines: str) -> str:
-    return parse("def train(w, g, m, v, lr):\n" + "".join(f"    {l}\n" for l in lines))
+    return parse("def train(w, g, m, v, lr):\n" + "".join(f"    {line}\n" for line in lines))
 
 
 def test_program2_cosh_is_dead_across_steps():
@@ -100,7 +100,8 @@ def test_known_optimizers_are_lr_linear(name):
     [
         (("m = interp(g, m, 0.9)", "u = m / lr", "update = u * lr"), "not linear in lr"),  # cancels lr
         (("update = clip(g, 0.1)",), "does not depend on the learning rate"),  # ignores lr
-        (("m = interp(g, m, 0.9)", "m = m * lr", "update = sign(m)", "update = update * lr"), "lr flows into state 'm'"),
+        (("m = interp(g, m, 0.9)", "m = m * lr", "update = sign(m)", "update = update * lr"),
+         "lr flows into state 'm'"),
         (("update = g * lr", "update = update * lr"), "not linear in lr"),  # lr squared
         (("x = clip(lr, 0.5)", "update = g * x"), "not linear in lr"),
     ],

@@ -11,6 +11,7 @@ import pytest
 from search_space.seeds import seed_text
 
 H = "def train(w, g, m, v, lr):\n"
+ERROR = "symopt program: error: "      # every command's error line starts so (docs/cli.md)
 
 
 def symopt(*args: str):
@@ -57,18 +58,19 @@ def test_invalid_program_exit_1_one_line(tmp_path, name):
     r = symopt(f)
     assert r.returncode == 1 and r.stdout == ""
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"{f}:{line}:") and "Traceback" not in r.stderr
-    col = lines[0][len(f) + 1:].split(":")[1]
+    assert len(lines) == 1 and lines[0].startswith(f"{ERROR}{f}:{line}:") and "Traceback" not in r.stderr
+    reason = lines[0].removeprefix(ERROR)
+    col = reason[len(f) + 1:].split(":")[1]
     assert int(col) >= 1
     r = symopt(f, "--json")
     out = json.loads(r.stdout)
-    assert r.returncode == 1 and out == {"valid": False, "hash": None, "live": [], "dead": [], "reason": lines[0]}
+    assert r.returncode == 1 and out == {"valid": False, "hash": None, "live": [], "dead": [], "reason": reason}
 
 
 def test_space_and_lr_linear_options(tmp_path):
     f = write(tmp_path, "p2.program", seed_text("program2"))
     r = symopt(f, "--space", "compact")
-    assert r.returncode == 1 and r.stderr.strip() == f"{f}:3:5: function 'arcsin' is not in space 'compact'"
+    assert r.returncode == 1 and r.stderr.strip() == f"{ERROR}{f}:3:5: function 'arcsin' is not in space 'compact'"
     assert symopt(f, "--space", "hero").returncode == 0
     r = symopt(f, "--lr-linear")
     assert r.returncode == 1 and "lr flows into state 'v'" in r.stderr

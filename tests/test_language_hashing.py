@@ -70,8 +70,9 @@ def test_non_commutative_argument_order_matters():
 
 def test_a_live_state_output_counts():
     # same update at step 1, but m feeds the next step differently
-    a = parse("def train(w, g, m, v, lr):\n    update = g + m\n    m = g * 0.5\n    update = update * lr\n    return update, m, v\n")
-    b = parse("def train(w, g, m, v, lr):\n    update = g + m\n    m = g * 0.6\n    update = update * lr\n    return update, m, v\n")
+    text = ("def train(w, g, m, v, lr):\n    update = g + m\n    m = g * {}\n    update = update * lr\n"
+            "    return update, m, v\n")
+    a, b = parse(text.format(0.5)), parse(text.format(0.6))
     assert functional_hash(a) != functional_hash(b)
 
 

@@ -9,9 +9,9 @@ import pytest
 from search_space import execute
 from search_space.analysis import check
 from search_space.errors import ProgramError
-from search_space.lr_probe import BASE_LR, SCALES, STEPS, _GS, _WS, lr_nonlinearity, probe_updates
-from search_space.sampling import random_program
+from search_space.lr_probe import _GS, _WS, BASE_LR, SCALES, STEPS, lr_nonlinearity, probe_updates
 from search_space.rows import compile_rows
+from search_space.sampling import random_program
 from search_space.spaces import load_space
 
 
@@ -87,7 +87,7 @@ def test_rows_are_independent_runs():
 def test_check_uses_the_numpy_probe(lines, ok):
     from search_space.parse import parse
 
-    p = parse("def train(w, g, m, v, lr):\n" + "".join(f"    {l}\n" for l in lines) + "    return update, m, v\n")
+    p = parse("def train(w, g, m, v, lr):\n" + "".join(f"    {line}\n" for line in lines) + "    return update, m, v\n")
     if ok:
         check(p, lr_linear=True)
     else:

@@ -72,7 +72,10 @@ def test_unreadable_and_malformed_space(tmp_path):
         load_space("nope")
     f = tmp_path / "x.toml"
     f.write_bytes(b"name = [\x00\xff")
-    with pytest.raises(InputError, match=f"{f}: not a valid TOML file"):
+    with pytest.raises(InputError, match=f"^{f}:1:10: not UTF-8 text$"):
+        load_space(str(f))
+    f.write_bytes(b'name = "x"\nseed = [\n')
+    with pytest.raises(InputError, match=f"^{f}:3:1: invalid TOML: "):
         load_space(str(f))
     with pytest.raises(InputError, match="cannot read"):
         load_space(str(tmp_path / "missing.toml"))

@@ -37,7 +37,8 @@ def _p(body: str):
 
 
 def test_lion_with_equal_betas_is_signum():
-    r = recognise(_p("update = interp(g, m, 0.95)\nupdate = sign(update)\nm = interp(g, m, 0.95)\nupdate = update * lr"))
+    r = recognise(_p("update = interp(g, m, 0.95)\nupdate = sign(update)\nm = interp(g, m, 0.95)\n"
+                     "update = update * lr"))
     assert r.family == "signum" and r.constants["b"] == 0.95
 
 

@@ -8,7 +8,6 @@ here the writer is a separate process that really hits the limit.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -149,8 +148,6 @@ BUDGET = 24
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     """The uninterrupted run (in this process: it shares compiled code with the resumes below)."""
-    if not hasattr(pytest.importorskip("symopt.evaluation"), "make_evaluator"):
-        pytest.skip("symopt.evaluation.make_evaluator is not written yet")
     from symopt.config import load_config
     from symopt.search import run_search
 

@@ -238,24 +238,15 @@ def test_cli_program_subprocess_never_shows_a_traceback(tmp_path):
             assert len(r.stderr.strip().splitlines()) == 1 and path in r.stderr
 
 
-# -- the exporter (once symopt.export exists) -------------------------------------------------------
-
-def _export_module():
-    try:
-        import symopt.export as export
-    except ModuleNotFoundError:
-        export = None
-    if not hasattr(export, "export_program"):
-        pytest.skip("symopt.export.export_program is not written yet")
-    return export
-
+# -- the exporter -----------------------------------------------------------------------------------
 
 @settings(max_examples=30, **FAST)
 @given(valid_programs())
 def test_export_of_random_valid_programs_gives_parseable_python(tmp_path_factory, program):
     import ast
 
-    export = _export_module()
+    from symopt import export
+
     out = tmp_path_factory.mktemp("export")
     try:
         paths = export.export_program(program, "fuzzed", out, {"source": "fuzz"})

@@ -1,6 +1,5 @@
 """Run directory: config first, append-only log, atomic checksummed checkpoints, damage detection."""
 
-import json
 import math
 import os
 

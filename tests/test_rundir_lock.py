@@ -26,7 +26,8 @@ HOLD = textwrap.dedent("""
 
 def holder(path, call: str = "RunDir.reserve(sys.argv[1])") -> subprocess.Popen:
     """A real process that holds the lock of ``path`` until it is killed."""
-    proc = subprocess.Popen([sys.executable, "-c", HOLD.format(call=call), str(path)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", HOLD.format(call=call), str(path)], stdout=subprocess.PIPE,
+                            text=True)
     assert proc.stdout.readline().strip() == "locked"
     return proc
 

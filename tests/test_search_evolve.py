@@ -126,6 +126,7 @@ def test_every_feature_acts_through_evolve():
 
 def test_engine_state_round_trip_continues_identically():
     import numpy as np
+
     from search_space.spaces import load_space
 
     def make():

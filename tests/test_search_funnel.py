@@ -46,7 +46,10 @@ def test_promoter_state_roundtrip():
 
 def test_hall_of_fame_keeps_best_unique_hashes():
     h = HallOfFame(2, STAGES)
-    rec = lambda i, h_, f: {"hash": h_, "program": "p", "fitness": f, "eval_id": i, "parent": None}
+
+    def rec(i, h_, f):
+        return {"hash": h_, "program": "p", "fitness": f, "eval_id": i, "parent": None}
+
     assert h.add(rec(0, "x", {"A": 1.0}))
     assert h.add(rec(1, "y", {"A": 0.5}))
     assert not h.add(rec(2, "x", {"A": 1.5}))      # worse copy of x

@@ -6,7 +6,6 @@ import math
 import pytest
 
 from search_space.spaces import MUTATION_KINDS
-
 from symopt.config import load_config
 from symopt.rundir import RunDir
 from symopt.search import run_search

@@ -161,6 +161,7 @@ def search_run(row: Row, space: Space, seed: int, budget: int, known: dict, opti
 
 def random_run(row: Row, space: Space, seed: int, budget: int, known: dict, the_bar: float = math.inf) -> dict:
     """Random walks of 1-10 mutations from the seed, scored with the same fitness and cache."""
+    from search_space.errors import ProgramError
     from search_space.hashing import functional_hash
     from search_space.mutation import Mutator
     from search_space.seeds import load_seed
@@ -173,7 +174,10 @@ def random_run(row: Row, space: Space, seed: int, budget: int, known: dict, the_
     for i in range(1, budget):        # candidate 0 is the seed, as in a search
         p = start
         for _ in range(int(rng.integers(1, 11))):
-            p = mutator.mutate(p, rng)[0]
+            try:
+                p = mutator.mutate(p, rng)[0]
+            except ProgramError:     # a program with (almost) no valid child: the walk ends there
+                break
         h = functional_hash(p)
         if h not in scores:
             scores[h] = fitness.distance(p)

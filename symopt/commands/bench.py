@@ -8,6 +8,7 @@ import inspect
 import json
 
 from search_space.errors import InputError
+from symopt.commands.arguments import name_list, positive_int, seed_list
 
 BENCHES = {
     "evaluator": "symopt.bench.evaluator",
@@ -17,36 +18,15 @@ BENCHES = {
 }
 
 
-def _list(text: str) -> list[str]:
-    return [x.strip() for x in text.split(",") if x.strip()]
-
-
-def _ints(text: str) -> list[int]:
-    try:
-        return [int(x) for x in _list(text)]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a comma-separated list of integers, got {text!r}") from None
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("which", choices=sorted(BENCHES), help="which benchmark to run")
     parser.add_argument("--quick", action="store_true", help="a smaller run (under a minute or so)")
     parser.add_argument("--json", action="store_true",
                         help="print JSON to stdout: one object (one per line for a benchmark with rows)")
-    parser.add_argument("--seeds", type=_ints, help="planted: search seeds, e.g. 0,1,2,3,4")
-    parser.add_argument("--rows", type=_list, help="planted: rows, e.g. adamw->lion,sgd->adam")
-    parser.add_argument("--spaces", type=_list, help="planted: spaces, e.g. compact,hero")
-    parser.add_argument("--budget", type=_positive, help="planted: candidates per run (default: per row)")
+    parser.add_argument("--seeds", type=seed_list, help="planted: search seeds, e.g. 0,1,2,3,4")
+    parser.add_argument("--rows", type=name_list, help="planted: rows, e.g. adamw->lion,sgd->adam")
+    parser.add_argument("--spaces", type=name_list, help="planted: spaces, e.g. compact,hero")
+    parser.add_argument("--budget", type=positive_int, help="planted: candidates per run (default: per row)")
     parser.add_argument("--ablation", dest="ablation_table", action="store_true",
                         help="planted: the search features one at a time, cumulatively (docs/search.md)")
 

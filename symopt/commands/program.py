@@ -2,9 +2,9 @@
 
 Prints the program, its live and dead statements (with their types), its
 functional hash and the type check.  Exit 0 only for a valid program; an
-unparsable or invalid one prints one line ``FILE:line:col: reason`` on stderr
-and exits 1.  ``--json`` prints exactly
-``{"valid", "hash", "live", "dead", "reason"}`` instead.
+unparsable or invalid one prints one line ``symopt program: error: FILE:line:col: reason``
+on stderr and exits 1.  ``--json`` prints exactly ``{"valid", "hash", "live", "dead", "reason"}``
+on stdout instead (``reason``: ``FILE:line:col: reason`` or null), also for an invalid program.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -80,10 +79,9 @@ def run(args: argparse.Namespace) -> int:
     except ProgramError as exc:
         program, error = None, exc
     if error is not None:
-        if args.json:
-            print(json.dumps({"valid": False, "hash": None, "live": [], "dead": [], "reason": str(error)}))
-        else:
-            print(str(error), file=sys.stderr)
+        if not args.json:
+            raise error         # one line on stderr, exit 1 (symopt.cli)
+        print(json.dumps({"valid": False, "hash": None, "live": [], "dead": [], "reason": str(error)}))
         return 1
     a = analyze(program)
     live = [format_statement(s) for s in a.live_statements]
@@ -105,6 +103,6 @@ def run(args: argparse.Namespace) -> int:
     for st, t, is_live in zip(program.statements, a.types, a.live):
         if not is_live:
             print(f"  {format_statement(st):<40} {t}")
-    states = ", ".join(f"{s} {'live' if l else 'dead'}" for s, l in zip(program.states, a.live_states))
+    states = ", ".join(f"{s} {'live' if is_live else 'dead'}" for s, is_live in zip(program.states, a.live_states))
     print(f"states: {states}")
     return 0

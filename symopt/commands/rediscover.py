@@ -1,7 +1,7 @@
 """``symopt rediscover``: the main job — search from AdamW, meta-validate, simplify, recognise, export.
 
 Takes the same search options as ``symopt search`` (except ``--resume``), with a time-boxed default
-that finishes within about ten minutes on two cores.
+that finishes within about ten minutes on 2 CPU cores.
 """
 
 from __future__ import annotations

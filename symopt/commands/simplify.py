@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from symopt.commands.arguments import seed_list
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("program", help="program file (or a seed name such as program2)")
@@ -12,22 +14,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also unwrap and round by measurement on the proxies (labelled 'measured')")
     parser.add_argument("--funnel", default="default", help="funnel for measured steps (default: default)")
     parser.add_argument("--stage", default="A", help="funnel stage for measured steps (default: A)")
-    parser.add_argument("--seeds", default="0,1,2,3", help="seeds of the paired comparison (default: 0,1,2,3)")
+    parser.add_argument("--seeds", type=seed_list, default="0,1,2,3",
+                        help="seeds of the paired comparison, comma-separated (default: 0,1,2,3)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--export", metavar="NAME", help="also export the result as NAME into --out")
     parser.add_argument("--out", metavar="DIR", help="folder for --export")
-
-
-def _seeds(text: str):
-    from symopt.errors import UserError
-
-    try:
-        seeds = tuple(int(s) for s in text.split(",") if s.strip())
-    except ValueError:
-        raise UserError(f"--seeds must be integers separated by commas, got {text!r}") from None
-    if not seeds:
-        raise UserError("--seeds is empty")
-    return seeds
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
         evaluator = make_evaluator(args.funnel)
         evaluator.stage(args.stage)  # a clear error for an unknown stage
-        options = {"stage": args.stage, "seeds": _seeds(args.seeds)}
+        options = {"stage": args.stage, "seeds": args.seeds}
     d = simplify(program, measure=args.measure, evaluator=evaluator, **options)
     rec = recognise(d.program)
     if args.export:

@@ -77,7 +77,9 @@ class Evaluator:
         return self._tasks[name]
 
     def interpreter(self, task):
-        from symopt.evaluation.compiled import Interpreted
+        from symopt.evaluation.compiled import Interpreted, enable_persistent_cache
+
+        enable_persistent_cache()    # workers and later runs load the interpreter compiled once per machine
 
         if task.name not in self._interp:
             key = (task.name, self.group)   # tasks come from get_task(name): share compiled code
@@ -130,11 +132,15 @@ class Evaluator:
         return tuned(self._reference_table(task, seeds, strategy, self._ref_scales_of[key]))[1]
 
     def _reference_table(self, task, seeds: tuple, strategy: str, scales) -> np.ndarray:
-        """The reference's ``[scale, seed]`` losses, training only what is not cached yet."""
+        """The reference's ``[scale, seed]`` losses, training only what is not cached yet, in calls of as
+        many scales as a program's (the same lane shape: no compilation of its own)."""
         missing = [c for c in scales if any((task.name, strategy, s, c) not in self._reference for s in seeds)]
-        if missing:
-            l = self._train([self.reference], task, seeds, strategy, tuple(missing))[0]
-            for k, c in enumerate(missing):
+        width = len(self.scales)
+        for start in range(0, len(missing), width):
+            chunk = missing[start:start + width]
+            padded = tuple(chunk + [chunk[-1]] * (width - len(chunk)))
+            l = self._train([self.reference], task, seeds, strategy, padded)[0]
+            for k, c in enumerate(chunk):
                 for j, s in enumerate(seeds):
                     self._reference[(task.name, strategy, s, c)] = float(l[k, j])
         return np.array([[self._reference[(task.name, strategy, s, c)] for s in seeds] for c in scales])

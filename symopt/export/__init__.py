@@ -80,7 +80,24 @@ def _index(out: Path) -> list[Path]:
 
 def export_program(program: Program, name: str, out_dir, provenance: dict | None = None,
                    recognition=None) -> list[Path]:
-    """Write the optax and torch modules, the program and its provenance; return the paths written."""
+    """Export ``program`` as a package folder (see the module docstring); each file replaced atomically.
+
+    Args:
+      program: the program; it is recognised (and so simplified exactly) first.
+      name: the export's name (:func:`check_name`), e.g. ``"lion"``.
+      out_dir: the package folder (made if missing).
+      provenance: the provenance record (:func:`symopt.export.provenance.provenance`); family, constants,
+        program and command are filled in.
+      recognition: ``recognise(program)`` when the caller already has it.
+
+    Returns:
+      The paths written: the optax and torch modules, the program, the provenance, ``__init__.py``, ``torch.py``.
+
+    >>> import tempfile
+    >>> from search_space.seeds import load_seed
+    >>> [p.name for p in export_program(load_seed("lion"), "lion", tempfile.mkdtemp())][:4]
+    ['lion_optax.py', 'lion_torch.py', 'lion.program', 'lion.provenance.json']
+    """
     from symopt.recognise import recognise
 
     check_name(name)

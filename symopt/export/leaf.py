@@ -21,7 +21,7 @@ from search_space.analysis import analyze
 from search_space.ops import OPS
 from symopt.errors import UserError
 from symopt.recognise import Recognition
-from symopt.simplify.graph import Graph, _ids
+from symopt.simplify.graph import Graph, node_ids
 from symopt.simplify.rules import identity
 
 STATE_NAMES = ("m", "v")
@@ -52,6 +52,8 @@ TORCH.update({
 
 @dataclasses.dataclass(frozen=True)
 class Leaf:
+    """The direction of a recognised program for one parameter tensor, as code for each back end."""
+
     args: tuple[str, ...]            # g, w?, live states..., hyperparameters...
     states: tuple[str, ...]          # live states, in order (names from STATE_NAMES / s<j>)
     body: dict                       # backend -> list of code lines (no indentation)
@@ -66,16 +68,18 @@ def _state_name(j: int) -> str:
 
 
 def const(value: float) -> str:
+    """``value`` as a Python literal that can follow an operator (negative ones in parentheses).
+
+    >>> const(0.9), const(-2)
+    ('0.9', '(-2.0)')
+    """
     text = repr(float(value))
     return f"({text})" if text.startswith("-") else text
 
 
-def leaf_of(rec: Recognition) -> Leaf:
-    p = rec.program
-    if p is None or not analyze(p).valid:
-        raise UserError("cannot export: the program is not valid")
-    g = Graph(p)
-    # the weight-decay term and the lr factors leave the core
+def _core(rec: Recognition) -> Graph:
+    """The graph of the recognised program without its weight-decay term and with its lr factors set to 1."""
+    g = Graph(rec.program)
     for nid, j in rec.parts.get("wd", []):
         g.replace(nid, g.nodes[nid].args[1 - j])
     for nid, j in rec.parts.get("lr", []):
@@ -85,16 +89,45 @@ def leaf_of(rec: Recognition) -> Leaf:
             g.nodes[nid].args = tuple(args)
     while (step := identity(g)) is not None:
         g = step[1]
-    a_live = analyze(p).live_states
-    live = [j for j in range(len(p.states)) if a_live[j]]
-    outputs = [g.outputs[0]] + [g.outputs[1 + j] for j in live]
+    return g
+
+
+def _upstream(g: Graph, outputs: list[int]) -> set[int]:
+    """The nodes ``outputs`` depend on, themselves included."""
     needed, stack = set(), list(outputs)
     while stack:
         n = stack.pop()
         if n in needed:
             continue
         needed.add(n)
-        stack += _ids(g.nodes[n].args)
+        stack += node_ids(g.nodes[n].args)
+    return needed
+
+
+def leaf_of(rec: Recognition) -> Leaf:
+    """The per-tensor direction of a recognised program: its lr factors become 1 and its weight-decay term
+    goes (the optimizer wrappers apply both), constants of the family become hyperparameters.
+
+    Args:
+      rec: :func:`symopt.recognise.recognise` of the program.
+
+    Returns:
+      The :class:`Leaf`; a program that cannot export (invalid, or not elementwise) is a :class:`UserError`.
+
+    >>> from search_space.seeds import load_seed
+    >>> from symopt.recognise import recognise
+    >>> leaf = leaf_of(recognise(load_seed("lion")))
+    >>> leaf.states, leaf.hyper
+    (('m',), {'b1': 0.9, 'b2': 0.99})
+    """
+    p = rec.program
+    if p is None or not analyze(p).valid:
+        raise UserError("cannot export: the program is not valid")
+    g = _core(rec)
+    a_live = analyze(p).live_states
+    live = [j for j in range(len(p.states)) if a_live[j]]
+    outputs = [g.outputs[0]] + [g.outputs[1 + j] for j in live]
+    needed = _upstream(g, outputs)
     hyper_at = {tuple(pos): name for name, poss in rec.positions.items() for pos in poss}
     hyper = {name: float(g.nodes[poss[0][0]].args[poss[0][1]]) for name, poss in rec.positions.items()
              if poss and poss[0][0] in g.nodes}

@@ -14,6 +14,21 @@ KEYS = ("source", "command", "input", "run", "seed", "lineage", "stage_fitness",
 
 def provenance(source: str, command: str, *, input: str | None = None, run: str | None = None,
                seed=None, lineage=(), stage_fitness=None, derivation=()) -> dict:
+    """A provenance record (what :func:`symopt.export.export_program` writes beside an export).
+
+    Args:
+      source: "search" (found by a search) or "derivation" (simplified from a given program).
+      command: the command that produced the export (:func:`command_line`).
+      input: the program file or seed the export came from.
+      run: the run directory of a search.
+      seed: the search's RNG seed.
+      lineage: the ancestry of the program in the run.
+      stage_fitness: fitness per funnel stage.
+      derivation: the simplification steps (``Derivation.to_json()``).
+
+    >>> provenance("derivation", "symopt export lion --name lion --out x")["source"]
+    'derivation'
+    """
     if source not in SOURCES:
         raise ValueError(f"provenance source must be one of {SOURCES}, got {source!r}")
     return {"source": source, "command": command, "input": input, "run": run, "seed": seed,
@@ -21,7 +36,11 @@ def provenance(source: str, command: str, *, input: str | None = None, run: str 
 
 
 def command_line(argv=None) -> str:
-    """The command that is running, as a user would type it."""
+    """The command that is running (``argv``, default ``sys.argv``), as a user would type it.
+
+    >>> command_line(["/usr/bin/symopt", "export", "my lion.program"])
+    "symopt export 'my lion.program'"
+    """
     import shlex
 
     argv = list(sys.argv if argv is None else argv)

@@ -95,6 +95,8 @@ class Call:
 
 @dataclasses.dataclass(frozen=True)
 class Schedule:
+    """The in-place torch step of a :class:`~symopt.export.leaf.Leaf` (see :func:`schedule`)."""
+
     calls: tuple            # Call, in order
     copies: tuple           # (state, source): states whose new value is left elsewhere
     clones: tuple           # (name, source): values saved before the copies and the update overwrite them
@@ -120,12 +122,20 @@ def _order(leaf: Leaf, writer: dict) -> list[int]:
     return done
 
 
-def schedule(leaf: Leaf) -> Schedule:
-    update, news = leaf.returns[0], dict(zip(leaf.states, leaf.returns[1:]))
+def _tensors(leaf: Leaf) -> set[str]:
+    """The variables of ``leaf`` that hold tensors (the others are scalars)."""
     tensors = {"g", "w", *leaf.states}
     for name, op, args in leaf.steps:
         if OPS[op].kind == "elementwise" and any(a in tensors for a in args):
             tensors.add(name)
+    return tensors
+
+
+def schedule(leaf: Leaf) -> Schedule:
+    """The in-place torch step of ``leaf``: each statement as primitive calls that write into the storage of
+    a value that dies there (a state's own storage first), so the step allocates as little as it can."""
+    update, news = leaf.returns[0], dict(zip(leaf.states, leaf.returns[1:]))
+    tensors = _tensors(leaf)
     index = {name: i for i, (name, _op, _args) in enumerate(leaf.steps)}
     writer = {s: index[v] for s, v in news.items() if v in index and s in leaf.steps[index[v]][2]}
     order = _order(leaf, writer)
@@ -178,6 +188,12 @@ def schedule(leaf: Leaf) -> Schedule:
                 calls.append(Call(name, fn, rendered))
                 where[name] = name
                 owned.add(name)
+    return _schedule_of(calls, news, update, tensors, where)
+
+
+def _schedule_of(calls: list, news: dict, update: str, tensors: set, where: dict) -> Schedule:
+    """The :class:`Schedule` of ``calls``: copies of new state values left in other storage into their
+    states, with clones of the values those copies (and the update of ``w``) would overwrite first."""
     copies = tuple((s, where.get(v, v)) for s, v in news.items() if v in tensors and where[v] != s)
     written = {s for s, _src in copies} | {"w"}
     clones = tuple(sorted({src for _s, src in copies if src in written - {"w"}}
@@ -199,7 +215,15 @@ def _fill(arg: str, args: tuple, where: dict) -> str:
 
 
 def render(s: Schedule, how: str) -> list[str]:
-    """Code lines of the step (no indentation): ``how`` is "foreach" or "single"."""
+    """The code lines of the step ``s`` (no indentation).
+
+    Args:
+      s: the schedule.
+      how: "foreach" (the arguments are lists of tensors, multi-tensor kernels) or "single" (one tensor each).
+
+    Returns:
+      Lines of Python; the generated module defines the names they use.
+    """
     fe = how == "foreach"
     lines = []
     for c in s.calls:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -70,11 +71,21 @@ def train_curve(program: Program, task, seed: int, lr_scale: float = 1.0) -> tup
     return np.arange(task.steps), losses, valid if math.isfinite(valid) else math.inf
 
 
-def compare(programs: dict[str, Program], task, seeds: int = 3) -> dict[str, dict]:
-    """Per program: ``curves`` [(steps, losses)] per seed, ``valid`` list, ``mean``/``std`` of valid."""
+def compare(programs: dict[str, Program], task, seeds: Sequence[int] = (0, 1, 2)) -> dict[str, dict]:
+    """Train every program on ``task`` once per seed.
+
+    Args:
+      programs: display name -> program.
+      task: a ``proxies.Task``.
+      seeds: the training seeds.
+
+    Returns:
+      Per name: ``curves`` [(steps, training losses)] per seed, ``valid`` (final validation loss per seed),
+      ``mean`` and ``std`` of ``valid`` (``inf`` if a seed diverged) and ``diverged`` (how many seeds did).
+    """
     out = {}
     for name, prog in programs.items():
-        runs = [train_curve(prog, task, s) for s in range(seeds)]
+        runs = [train_curve(prog, task, s) for s in seeds]
         valid = [r[2] for r in runs]
         finite = [v for v in valid if math.isfinite(v)]
         out[name] = {"curves": [(r[0], r[1]) for r in runs], "valid": valid,
@@ -96,6 +107,7 @@ def summary(results: dict[str, dict], task_name: str) -> str:
 
 
 def plot(results: dict[str, dict], task_name: str, path: str | os.PathLike) -> Path:
+    """Write the training-loss curves of :func:`compare`'s ``results`` (mean, min-max band) as a PNG."""
     from symopt.inspect.report.plots import curves_plot
 
     return curves_plot({n: r["curves"] for n, r in results.items()}, f"training loss on {task_name}", Path(path))

@@ -55,7 +55,11 @@ class Search:
             self.funnel = load_funnel(fu["name"])
         except ValueError as exc:
             raise UserError(f"funnel: {exc}") from None
-        self.stages = tuple(st.name for st in self.funnel.stages)
+        used = fu["search_stages"] or len(self.funnel.stages)
+        if used > len(self.funnel.stages):
+            raise UserError(f"key 'funnel.search_stages' ({used}) exceeds the {len(self.funnel.stages)} stages of "
+                            f"funnel {self.funnel.name!r}")
+        self.stages = tuple(st.name for st in self.funnel.stages[:used])   # the stages the search uses
         self.rank = fu["rank"]
         self.promoter = Promoter(self.stages, {st.name: st.promote_top for st in self.funnel.stages}, fu["window"],
                                  fu["promote_margin"])
@@ -116,7 +120,8 @@ class Search:
                 if job["items"] else None
         items = [{"id": c["id"], "program": c["program"], "known": c["known"]} for c in job["cands"]
                  if not c["cached"] and c["id"] not in self.replay]
-        return {"kind": "eval", "items": items, "thresholds": job["thresholds"]} if items else None
+        return {"kind": "eval", "items": items, "thresholds": job["thresholds"], "stages": list(self.stages)} \
+            if items else None
 
     def _submit(self, job: dict) -> None:
         payload = self._payload(job)

@@ -2,9 +2,9 @@
 
 A job is a JSON-able dict:
 
-* ``{"kind": "eval", "items": [{"id", "program", "known": {stage: f}}], "thresholds": {stage: bar|None}}``:
-  every item runs stage A, then goes on to B and C while it clears the stage's bar
-  (stages in ``known`` come from the cache and are not re-run);
+* ``{"kind": "eval", "items": [{"id", "program", "known": {stage: f}}], "thresholds": {stage: bar|None},
+  "stages": [...]}``: every item runs the first stage, then goes on to the next of ``stages`` (default: the
+  funnel's) while it clears the stage's bar (stages in ``known`` come from the cache and are not re-run);
 * ``{"kind": "meta", "items": [{"hash", "program", "stage"}], "heldout_seeds": [...]}``:
   meta-validation and held-out-seed re-scoring of hall-of-fame programs.
 
@@ -88,7 +88,7 @@ class Evaluation:
                 results.append({"hash": it["hash"], "meta": _fit(meta), "heldout": _fit(held),
                                 "seconds": time.perf_counter() - t0})
         else:
-            stages = [s.name for s in ev.funnel.stages]
+            stages = job.get("stages") or [s.name for s in ev.funnel.stages]
             fitness = [dict(it.get("known", {})) for it in job["items"]]
             seconds = [0.0] * len(programs)
             active = list(range(len(programs)))
@@ -345,5 +345,7 @@ def init_ray(address: str, num_cpus: int):
     if address:
         ray.init(address=address, log_to_driver=False, configure_logging=False)
     else:
-        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        # "local": always a new embedded instance, never a cluster left running (or recorded) on this machine
+        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
+                 configure_logging=False)
     return ray

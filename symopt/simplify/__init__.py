@@ -44,6 +44,16 @@ def exact_pass(log: Log) -> None:
 
 
 def simplify_exact(program: Program) -> Derivation:
+    """``program`` simplified by exact rewrites only (dead code, the rules of :mod:`symopt.simplify.rules`,
+    canonical names); the same as ``simplify(program)``.
+
+    >>> from search_space.printer import one_line
+    >>> from search_space.parse import parse
+    >>> p = parse("def train(w, g, m, v, lr):\\n    u = g * 1.0\\n    t = exp(w)\\n    u = u * lr\\n"
+    ...           "    return u, m, v\\n")
+    >>> one_line(simplify_exact(p).program)
+    'update = g * lr; return update, m, v'
+    """
     log = Log(program)
     exact_pass(log)
     return log.derivation()
@@ -52,8 +62,16 @@ def simplify_exact(program: Program) -> Derivation:
 def simplify(program: Program, *, measure: bool = False, evaluator=None, **measure_options) -> Derivation:
     """Simplify ``program`` exactly; with ``measure=True`` also prune and round by measurement.
 
-    Measured steps need an evaluator (``symopt.evaluation.make_evaluator(...)``); one for the
-    default funnel is made when none is given.  See :mod:`symopt.simplify.measured`.
+    Args:
+      program: the program.
+      measure: also unwrap functions, turn clips into signs and round constants where the loss on the
+        proxies does not change beyond noise (steps of kind "measured"; see :mod:`symopt.simplify.measured`).
+      evaluator: the evaluator for measured steps (``symopt.evaluation.make_evaluator(...)``); one for the
+        default funnel is made when none is given.
+      **measure_options: ``stage``, ``seeds``, ``max_rounds`` of :func:`~symopt.simplify.measured.measured_pass`.
+
+    Returns:
+      The :class:`Derivation`: ``program`` (the result), ``steps`` (every step, with its reason).
     """
     log = Log(program)
     exact_pass(log)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from search_space.analysis import analyze
 from search_space.ops import OPS
 from search_space.program import Program, Statement
-from symopt.simplify.graph import Graph, _ids
+from symopt.simplify.graph import Graph, node_ids
 
 
 def _swap_states(program: Program) -> Program:
@@ -28,6 +28,14 @@ def _swap_states(program: Program) -> Program:
 
 
 def canonical_names(program: Program) -> Program:
+    """``program`` renamed canonically: live states first, the update's chain ``update``, other values
+    ``t1, t2, ...`` in statement order (names only: the dataflow is unchanged).
+
+    >>> from search_space.parse import parse
+    >>> from search_space.printer import one_line
+    >>> one_line(canonical_names(parse("def train(w, g, m, v, lr):\\n    x = g * lr\\n    return x, m, v\\n")))
+    'update = g * lr; return update, m, v'
+    """
     program = _swap_states(program)
     g = Graph(program)
     names: dict[int, str] = {}
@@ -41,7 +49,7 @@ def canonical_names(program: Program) -> Program:
     while cur in g.nodes and g.nodes[cur].op is not None and cur not in names:
         names[cur] = "update"
         nxt = None
-        for a in _ids(g.nodes[cur].args):
+        for a in node_ids(g.nodes[cur].args):
             n = g.nodes[a]
             if n.op is not None and types[a] == "tensor" and len(g.users(a)) == 1 and a not in g.outputs \
                     and OPS[n.op].arity > 0:

@@ -12,7 +12,8 @@ from search_space.program import Program
 
 
 def remove_dead(program: Program) -> tuple[Program, str] | None:
-    """``(pruned, why)`` or None when every statement is live and dead states are returned unchanged."""
+    """``program`` without dead code, as ``(pruned, why)``; None when every statement is live and every dead
+    state is returned unchanged."""
     a = analyze(program)
     unread = [s for j, s in enumerate(program.states)
               if not a.live_states[j] and a.returns[1 + j] != ("input", s)]

@@ -12,6 +12,8 @@ KINDS = ("exact", "measured")
 
 @dataclasses.dataclass(frozen=True)
 class Step:
+    """One rewrite: ``rule`` took ``before`` to ``after``, ``kind`` "exact" or "measured", for the reason ``why``."""
+
     rule: str
     kind: str            # "exact" | "measured"
     before: Program
@@ -19,6 +21,7 @@ class Step:
     why: str
 
     def to_json(self) -> dict:
+        """``{"rule", "kind", "before", "after", "why"}`` with the programs as text."""
         return {"rule": self.rule, "kind": self.kind, "before": format_program(self.before),
                 "after": format_program(self.after), "why": self.why}
 
@@ -32,6 +35,7 @@ class Derivation:
     steps: tuple[Step, ...] = ()
 
     def to_json(self) -> list[dict]:
+        """The steps as JSON (:meth:`Step.to_json`), in order."""
         return [s.to_json() for s in self.steps]
 
     def text(self) -> str:
@@ -51,6 +55,7 @@ class Log:
         self.steps: list[Step] = []
 
     def record(self, rule: str, kind: str, after: Program, why: str) -> None:
+        """Log the step to ``after`` (ignored when it prints the same as the current program)."""
         assert kind in KINDS
         if format_program(after) == format_program(self.program):
             return
@@ -58,4 +63,5 @@ class Log:
         self.program = after
 
     def derivation(self) -> Derivation:
+        """The steps so far as a :class:`Derivation`."""
         return Derivation(self.source, self.program, tuple(self.steps))

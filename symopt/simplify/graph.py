@@ -22,6 +22,8 @@ SCALAR, TENSOR = "scalar", "tensor"
 
 @dataclasses.dataclass
 class Node:
+    """A statement (or, with ``op=None``, an input) of the graph."""
+
     op: str | None          # None for an input
     args: tuple             # node ids (int) and constants (float)
     name: str               # preferred variable name
@@ -29,6 +31,15 @@ class Node:
 
 
 class Graph:
+    """The value graph of ``program``: ``nodes`` (id -> :class:`Node`), ``inputs`` (name -> id) and ``outputs``
+    (the node or constant of each returned value).
+
+    >>> from search_space.seeds import load_seed
+    >>> g = Graph(load_seed("sgd"))
+    >>> [g.nodes[i].op for i in g.statements()], g.to_program() == load_seed("sgd")
+    (['mul', 'mul'], True)
+    """
+
     def __init__(self, program: Program):
         self.states = program.states
         self.nodes: dict[int, Node] = {}
@@ -47,16 +58,21 @@ class Graph:
         return nid
 
     def copy(self) -> Graph:
+        """A deep copy (rules rewrite a copy and return it)."""
         return copy.deepcopy(self)
 
     # -- queries -------------------------------------------------------------
     def statements(self) -> list[int]:
-        return sorted((i for i, n in self.nodes.items() if n.op is not None), key=lambda i: (self.nodes[i].order, i))
+        """The statement nodes, by ``order``."""
+        return sorted((i for i, n in self.nodes.items() if n.op is not None),
+                      key=lambda i: (self.nodes[i].order, i))
 
     def users(self, nid: int) -> list[int]:
-        return [i for i, n in self.nodes.items() if nid in _ids(n.args)]
+        """The nodes that read node ``nid``."""
+        return [i for i, n in self.nodes.items() if nid in node_ids(n.args)]
 
     def types(self) -> dict[int, str]:
+        """``SCALAR`` or ``TENSOR`` per node (``lr`` is the only scalar input)."""
         out = {}
         for name, nid in self.inputs.items():
             out[nid] = SCALAR if name == "lr" else TENSOR
@@ -65,7 +81,7 @@ class Graph:
             rest = []
             for i in pending:
                 n = self.nodes[i]
-                if any(a not in out for a in _ids(n.args)):
+                if any(a not in out for a in node_ids(n.args)):
                     rest.append(i)
                     continue
                 kind = OPS[n.op].kind
@@ -74,7 +90,7 @@ class Graph:
                 elif kind in ("leaf_reduce", "tree_scale"):
                     out[i] = TENSOR
                 else:
-                    out[i] = TENSOR if any(out[a] == TENSOR for a in _ids(n.args)) else SCALAR
+                    out[i] = TENSOR if any(out[a] == TENSOR for a in node_ids(n.args)) else SCALAR
             if len(rest) == len(pending):
                 raise AssertionError("cycle in value graph")
             pending = rest
@@ -82,6 +98,7 @@ class Graph:
 
     # -- edits ---------------------------------------------------------------
     def add(self, op: str, args: tuple, name: str, order: float) -> int:
+        """Add the statement ``name = op(*args)`` at position ``order``; return its node id."""
         return self._new(Node(op, tuple(args), name, order))
 
     def replace(self, old: int, new) -> None:
@@ -93,12 +110,13 @@ class Graph:
 
     # -- back to a program -----------------------------------------------------
     def to_program(self, names: dict[int, str] | None = None) -> Program:
-        """Schedule the statements (stable by ``order``), renaming only to avoid clobbering."""
+        """The graph as a program: statements scheduled stably by ``order``, named ``names[node]`` (default: the
+        node's name), renamed ``name_1``, ... only where writing a name would clobber a value still needed."""
         names = names or {}
         pending = self.statements()
         uses: dict[int, int] = {}
         for i in pending:
-            for a in _ids(self.nodes[i].args):
+            for a in node_ids(self.nodes[i].args):
                 uses[a] = uses.get(a, 0) + 1
         outputs = set(self.outputs)
         holder: dict[str, int] = {}
@@ -113,11 +131,11 @@ class Graph:
             h = holder.get(name)
             if h is None or h == i:
                 return False
-            own = sum(1 for a in _ids(self.nodes[i].args) if a == h)
+            own = sum(1 for a in node_ids(self.nodes[i].args) if a == h)
             return h in outputs or uses.get(h, 0) - own > 0
 
         while pending:
-            ready = [i for i in pending if all(a in done for a in _ids(self.nodes[i].args))]
+            ready = [i for i in pending if all(a in done for a in node_ids(self.nodes[i].args))]
             want = {i: names.get(i, self.nodes[i].name) for i in ready}
             # keep the order; only a returned value waits for the slot its name holds
             pick = next((i for i in ready if i not in outputs or not clobbers(i, want[i])), ready[0])
@@ -130,7 +148,7 @@ class Graph:
                 taken.add(name)
             n = self.nodes[pick]
             stmts.append(Statement(name, n.op, tuple(where[a] if isinstance(a, int) else a for a in n.args)))
-            for a in _ids(n.args):
+            for a in node_ids(n.args):
                 uses[a] -= 1
             old = holder.get(name)
             if old is not None and where.get(old) == name:
@@ -141,5 +159,13 @@ class Graph:
         return Program(tuple(stmts), tuple(where[o] for o in self.outputs), self.states)
 
 
-def _ids(args) -> list[int]:
+def node_ids(args) -> list[int]:
+    """The node ids among ``args`` (the others are constants).
+
+    >>> node_ids((3, 0.5, 7))
+    [3, 7]
+    """
     return [a for a in args if isinstance(a, int) and not isinstance(a, bool)]
+
+
+_ids = node_ids     # the name symopt/simplify/signs.py still imports

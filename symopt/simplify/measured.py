@@ -47,6 +47,8 @@ UNWRAP = ("clip", "clip_by_global_norm")
 
 
 def unwrap_candidates(program: Program) -> list[tuple[str, Program]]:
+    """``(description, program)`` for each unary elementwise function, clip or clip_by_global_norm whose uses
+    could read its argument instead (one at a time; only valid programs)."""
     out = []
     g = Graph(program)
     types = g.types()
@@ -59,19 +61,25 @@ def unwrap_candidates(program: Program) -> list[tuple[str, Program]]:
         if not isinstance(x, int) or types[x] != types[nid]:
             continue
         h = g.copy()
-        desc = f"{n.name} = {n.op}(...)"
         h.replace(nid, x)
-        try:
-            p = h.to_program()
-        except Exception:  # noqa: BLE001 - an invalid candidate is simply not tried
-            continue
-        if analyze(p).valid:
-            out.append((f"remove {n.op}: {desc} reads its argument directly", p))
+        p = _valid_program(h)
+        if p is not None:
+            out.append((f"remove {n.op}: {n.name} = {n.op}(...) reads its argument directly", p))
     return out
 
 
+def _valid_program(g: Graph) -> Program | None:
+    """The program of a rewritten graph, or None when it is not valid (such a candidate is not tried)."""
+    try:
+        p = g.to_program()
+    except Exception:  # noqa: BLE001 - an invalid candidate is simply not tried
+        return None
+    return p if analyze(p).valid else None
+
+
 def clip_sign_candidates(program: Program) -> list[tuple[str, Program]]:
-    """``x = clip(y, c)`` -> ``x = sign(y) * |c|``, one clip at a time."""
+    """``(description, program)`` for each clip of ``program``: ``x = clip(y, c)`` -> ``x = sign(y) * |c|``, one
+    clip at a time."""
     out = []
     g = Graph(program)
     for nid in g.statements():
@@ -86,11 +94,8 @@ def clip_sign_candidates(program: Program) -> list[tuple[str, Program]]:
         else:
             bound = h.add("abs", (c,), f"{n.name}_bound", n.order - 0.25)
             h.nodes[nid].op, h.nodes[nid].args = "mul", (s, bound)
-        try:
-            p = h.to_program()
-        except Exception:  # noqa: BLE001 - an invalid candidate is simply not tried
-            continue
-        if analyze(p).valid:
+        p = _valid_program(h)
+        if p is not None:
             out.append((f"clip to sign: {n.name} = clip(...) acts as |bound| * sign(...)", p))
     return out
 
@@ -111,8 +116,20 @@ def _roundings(value: float) -> list[float]:
 
 
 def paired(base: list[float], cand: list[float], two_sided: bool = False) -> tuple[bool, float, float]:
-    """(keep, mean relative difference, threshold) of a paired comparison; ``two_sided``: keep only
-    when the change is within the threshold either way (the program must not change, not only not worsen)."""
+    """The paired comparison of the module docstring.
+
+    Args:
+      base: the current program's loss per seed.
+      cand: the candidate's loss on the same seeds.
+      two_sided: keep only when the change is within the threshold either way (the program must not change,
+        not only not get worse).
+
+    Returns:
+      ``(keep, mean relative difference, threshold)``.
+
+    >>> paired([1.0, 1.0, 1.0], [1.001, 0.999, 1.002])[0], paired([1.0, 1.0], [1.2, 1.3])[0]
+    (True, False)
+    """
     b, c = np.asarray(base, float), np.asarray(cand, float)
     if not (np.all(np.isfinite(c)) and np.all(b > 0)):
         return False, math.inf, 0.0
@@ -150,8 +167,18 @@ KINDS = ("unwrap", "clip_sign", "round")
 
 def measured_pass(log, evaluator, exact_pass, *, stage: str = STAGE, seeds=SEEDS, max_rounds: int = 50,
                   kinds: tuple[str, ...] = KINDS) -> None:
-    """Clip to sign, unwrap, then round (``kinds``), keeping only changes that pass :func:`paired`;
-    exact pass after each.  ``evaluator.evaluate_losses(programs, stage, seeds=...)`` measures."""
+    """Apply the measured changes of ``kinds`` in order to ``log.program``, keeping only those that pass
+    :func:`paired`, with the exact pass after each.
+
+    Args:
+      log: the :class:`~symopt.simplify.derivation.Log` that records each kept step.
+      evaluator: measures, with ``evaluator.evaluate_losses(programs, stage, seeds=...)``.
+      exact_pass: ``exact_pass(log)``, run after every kept change.
+      stage: the funnel stage measured on.
+      seeds: the training seeds of the paired comparison.
+      max_rounds: the most changes tried per kind.
+      kinds: ``"unwrap"``, ``"clip_sign"``, ``"round"`` (in the order given).
+    """
     seeds = tuple(seeds)
     funnel = getattr(getattr(evaluator, "funnel", None), "name", None)
     where = f"stage {stage} of funnel {funnel}, seeds {list(seeds)}" if funnel else getattr(

@@ -21,6 +21,8 @@ RULES: list = []
 
 
 def rule(name: str):
+    """Register the decorated function in :data:`RULES` under the step name ``name``."""
+
     def deco(fn):
         fn.rule_name = name
         RULES.append(fn)
@@ -63,6 +65,7 @@ def _each(g: Graph):
 
 @rule("constant_folding")
 def fold(g: Graph):
+    """A statement whose arguments are all constants becomes its value (computed in float32)."""
     for nid, n, _types in _each(g):
         op = OPS[n.op]
         if op.kind not in ("constant", "elementwise") or not all(isinstance(a, float) for a in n.args):
@@ -91,6 +94,7 @@ _IDENTITIES = {
 
 @rule("identity")
 def identity(g: Graph):
+    """``x * 1``, ``x + 0``, ``x - 0``, ``interp(x, y, 0)``, ``interp(x, y, 1)``: uses read the argument."""
     for nid, n, types in _each(g):
         for pos, value, keep in _IDENTITIES.get(n.op, ()):
             if _is_const(n.args[pos], value) and _replaceable(g, nid, n.args[keep], types):
@@ -104,6 +108,7 @@ def identity(g: Graph):
 
 @rule("square")
 def square(g: Graph):
+    """``x * x`` -> ``square(x)``."""
     for nid, n, _types in _each(g):
         if n.op == "mul" and isinstance(n.args[0], int) and n.args[0] == n.args[1]:
             why = f"{_describe(g, nid)}: x * x is square(x)"

@@ -1,7 +1,7 @@
-"""A synthetic run directory for the inspect tests.
+"""A synthetic run directory for the inspect tests (helpers only: this module holds no tests).
 
-Why synthetic: a real ``symopt search`` needs the evaluator (being built in parallel) and takes
-seconds; these tests need a known, varied log (ancestry chains, cache hits, meta-validation,
+Why synthetic: a real ``symopt search`` takes seconds and its log depends on timing; these tests
+need a known, varied log (ancestry chains, cache hits, meta-validation,
 a run in progress). The programs, mutations and hashes are REAL (search_space's Mutator and
 functional_hash, written with symopt.rundir's real writer); only the fitness numbers are drawn
 at random. ``test_inspect_real_run.py`` covers a run written by the real search.
@@ -23,7 +23,7 @@ def make_run(path, n: int = 60, seed: int = 0, hof: bool = True, truncate: bool 
     """Write a run of ``n`` candidates from AdamW; return {"records", "hof", "rundir"}."""
     rng = np.random.default_rng(seed)
     mut = Mutator(load_space("compact"))
-    rd = RunDir.create(path, '[search]\nbudget = %d\n[funnel]\nname = "test"\n' % n)
+    rd = RunDir.create(path, f'[search]\nbudget = {n}\n[funnel]\nname = "test"\n')
     seed_p = load_seed("adamw")
     pop = [(seed_p, functional_hash(seed_p))]
     records = [{"eval_id": 0, "hash": pop[0][1], "parent": None, "mutation": "seed",
@@ -65,5 +65,5 @@ def make_run(path, n: int = 60, seed: int = 0, hof: bool = True, truncate: bool 
                      "meta": 1.0 - 0.05 * k, "heldout": 1.02 - 0.04 * k} for k in range(4)])
     if truncate:
         with open(rd.child("evaluations.jsonl"), "a") as fh:
-            fh.write('{"eval_id": %d, "hash": "abc' % n)
+            fh.write(f'{{"eval_id": {n}, "hash": "abc')
     return {"records": records, "hof": entries, "rundir": rd}
