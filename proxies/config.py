@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import functools
 import os
-import tomllib
 from typing import Any
+
+from search_space.toml_input import load_toml
 
 from .schedules import SCHEDULES
 
@@ -134,15 +135,8 @@ def resolve(name: str, entry: dict[str, Any], source: str = "tasks.toml") -> dic
 
 
 def read_toml(path: str) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError:
-        raise ValueError(f"config file not found: {path}") from None
-    except OSError as e:  # a directory, no permission, ...
-        raise ValueError(f"cannot read config file {path}: {e.strerror or e}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f"{os.path.basename(path)}: invalid TOML: {e}") from None
+    """The TOML file at ``path``; a missing, unreadable or invalid file is one ``ValueError`` line."""
+    return load_toml(path, what="config file", error=ValueError)
 
 
 @functools.lru_cache(maxsize=8)

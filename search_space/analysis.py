@@ -67,11 +67,11 @@ class Analysis:
 
     @property
     def live_statements(self) -> tuple[Statement, ...]:
-        return tuple(s for s, l in zip(self.program.statements, self.live) if l)
+        return tuple(s for s, alive in zip(self.program.statements, self.live) if alive)
 
     @property
     def dead_statements(self) -> tuple[Statement, ...]:
-        return tuple(s for s, l in zip(self.program.statements, self.live) if not l)
+        return tuple(s for s, alive in zip(self.program.statements, self.live) if not alive)
 
     @property
     def line(self) -> int | None:
@@ -270,7 +270,7 @@ def prune(program: Program) -> Program:
     returned unchanged (its input name) instead.
     """
     a = analyze(program)
-    kept = tuple(s for s, l in zip(program.statements, a.live) if l)
+    kept = tuple(s for s, alive in zip(program.statements, a.live) if alive)
     returns = list(program.returns)
     for j, state in enumerate(program.states):
         node = a.returns[1 + j]

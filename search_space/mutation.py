@@ -63,8 +63,14 @@ from search_space.hashing import functional_hash
 from search_space.ops import OPS
 from search_space.printer import format_statement
 from search_space.program import Program, Statement
-from search_space.sampling import (defined_before, fresh_name, random_arg, random_statement, random_target,
-                                   round_constant)
+from search_space.sampling import (
+    defined_before,
+    fresh_name,
+    random_arg,
+    random_statement,
+    random_target,
+    round_constant,
+)
 from search_space.spaces import MUTATION_KINDS, Space
 
 MAX_NEUTRAL_STEPS = 8   # neutral steps accumulated before the mutator starts again from the parent

@@ -24,7 +24,7 @@ NumPy call per live statement.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -18,14 +18,14 @@ import json
 import math
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
+from search_space.nonfinite import inf_to_none
 from search_space.parse import parse
 from search_space.printer import format_program
 from search_space.program import Program
 from symopt.errors import UserError
-
 
 # The main job's defaults: the whole job (warm-up, search, meta-validation, simplification, scoring)
 # stays within ~10 minutes on 2 cores; the search uses stages A and B (stage C, meta-validation and the
@@ -42,10 +42,6 @@ class Options:
     command: str = "symopt rediscover"
 
 
-def _finite(x) -> float | None:
-    return float(x) if x is not None and math.isfinite(x) else None
-
-
 def _pick(hof: list[dict], evaluator, top: int, log: Callable[[str], None]) -> tuple[Program, dict, float | None]:
     """The best of the top ``top`` hall-of-fame entries on meta-validation (scores the search
     logged are reused; the others are scored now)."""
@@ -58,7 +54,7 @@ def _pick(hof: list[dict], evaluator, top: int, log: Callable[[str], None]) -> t
         log(f"  meta-validation {h['hash']}: {_fmt(s)}")
     best = min(range(len(candidates)), key=lambda i: (scores[i], i))
     program, entry = candidates[best]
-    return program, entry, _finite(scores[best])
+    return program, entry, inf_to_none(scores[best])
 
 
 def lineage_summary(path: list[dict], seed: str, width: int = 100) -> list[str]:
@@ -92,8 +88,8 @@ def rediscover(cfg: dict, o: Options, log: Callable[[str], None] = print, progre
     from symopt.recognise import recognise
     from symopt.rundir import RunDir
     from symopt.search import run_search
-    from symopt.search.run import make_pool
     from symopt.search.pool_evaluator import PoolEvaluator
+    from symopt.search.run import make_pool
     from symopt.simplify import simplify
 
     started = time.time()
@@ -120,8 +116,8 @@ def rediscover(cfg: dict, o: Options, log: Callable[[str], None] = print, progre
         scores = evaluator.evaluate_stages(final, [s.name for s in evaluator.funnel.stages] + ["meta"])
     finally:
         pool.close()
-    meta = _finite(scores.pop("meta"))
-    fitness = {s: _finite(v) for s, v in scores.items()}
+    meta = inf_to_none(scores.pop("meta"))
+    fitness = {s: inf_to_none(v) for s, v in scores.items()}
 
     name = rec.family or "found"
     try:

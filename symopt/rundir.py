@@ -251,7 +251,6 @@ class RunDir(RunFiles):
         """Replace ``name`` atomically; disk full, read-only, ...: UserError, the previous file intact."""
         write_atomic(self.child(name), text, error=UserError)
 
-    _atomic_write = _replace    # the name symopt/search/run.py still calls; write_config is the public one
 
     def write_config(self, text: str) -> None:
         """Replace ``config.toml`` (atomically) with ``text``, a resolved configuration as TOML."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from search_space.errors import ProgramError
 from search_space.program import Program
 from search_space.seeds import load_seed
 from symopt.errors import UserError
+from symopt.evaluation import reference_cache
 from symopt.evaluation.encoding import Encoded, NotEncodable, encode, opcode_signature
 from symopt.evaluation.fitness import LR_GRID, REFERENCE, REFINE, normalise, reference_grid, tuned
 
@@ -56,6 +57,7 @@ class Evaluator:
         self._interp: dict[str, object] = {}
         self._reference: dict[tuple, float] = {}      # (task, strategy, seed, scale) -> loss
         self._ref_scales_of: dict[tuple, tuple] = {}  # (task, strategy, seeds) -> scales the reference tried
+        self._recalled: set = set()                   # (task, strategy) whose stored reference losses were read
         self._chosen: dict[str, str] = {}             # task -> strategy (auto)
         self.costs: dict[str, dict] = {}              # task -> measured seconds (auto)
         self.reference = load_seed(REFERENCE)         # parsed once: every batch compares against it
@@ -100,8 +102,8 @@ class Evaluator:
         seeds = tuple(int(s) for s in (st.seeds if seeds is None else seeds))
         strategy = self.strategy_for(task, seeds)
         ref = self.reference_losses(task, seeds, strategy)
-        return [math.inf if l is None else normalise(l, ref)
-                for l in self._losses(list(programs), task, seeds, strategy)]
+        return [math.inf if table is None else normalise(table, ref)
+                for table in self._losses(list(programs), task, seeds, strategy)]
 
     def evaluate_losses(self, programs: Sequence[Program], stage: str, seeds=None) -> list[list[float]]:
         """Raw validation losses per program and seed (at the program's best lr scale; inf if bad)."""
@@ -110,8 +112,8 @@ class Evaluator:
         seeds = tuple(int(s) for s in (st.seeds if seeds is None else seeds))
         strategy = self.strategy_for(task, seeds)
         out = []
-        for l in self._losses(list(programs), task, seeds, strategy):
-            out.append([math.inf] * len(seeds) if l is None else [float(x) for x in tuned(l)[1]])
+        for table in self._losses(list(programs), task, seeds, strategy):
+            out.append([math.inf] * len(seeds) if table is None else [float(x) for x in tuned(table)[1]])
         return out
 
     def reference_losses(self, task, seeds: tuple, strategy: str) -> np.ndarray:
@@ -131,18 +133,29 @@ class Evaluator:
             self._ref_scales_of[key] = tuple(scales)
         return tuned(self._reference_table(task, seeds, strategy, self._ref_scales_of[key]))[1]
 
+    def _recall_reference(self, task, strategy: str) -> None:
+        """Reference losses this machine trained before (same task, lanes, strategy, device, JAX)."""
+        if (task.name, strategy) in self._recalled:
+            return
+        self._recalled.add((task.name, strategy))
+        for seeds_n in {len(st.seeds) for st in (*self.funnel.stages, self.funnel.meta) if st.task == task.name}:
+            for (s, c), loss in reference_cache.recall(task, seeds_n * len(self.scales), strategy).items():
+                self._reference.setdefault((task.name, strategy, s, c), loss)
+
     def _reference_table(self, task, seeds: tuple, strategy: str, scales) -> np.ndarray:
         """The reference's ``[scale, seed]`` losses, training only what is not cached yet, in calls of as
         many scales as a program's (the same lane shape: no compilation of its own)."""
+        self._recall_reference(task, strategy)
         missing = [c for c in scales if any((task.name, strategy, s, c) not in self._reference for s in seeds)]
         width = len(self.scales)
         for start in range(0, len(missing), width):
             chunk = missing[start:start + width]
             padded = tuple(chunk + [chunk[-1]] * (width - len(chunk)))
-            l = self._train([self.reference], task, seeds, strategy, padded)[0]
-            for k, c in enumerate(chunk):
-                for j, s in enumerate(seeds):
-                    self._reference[(task.name, strategy, s, c)] = float(l[k, j])
+            table = self._train([self.reference], task, seeds, strategy, padded)[0]
+            trained = {(s, c): float(table[k, j]) for k, c in enumerate(chunk) for j, s in enumerate(seeds)}
+            for (s, c), loss in trained.items():
+                self._reference[(task.name, strategy, s, c)] = loss
+            reference_cache.remember(task, len(seeds) * width, strategy, trained)
         return np.array([[self._reference[(task.name, strategy, s, c)] for s in seeds] for c in scales])
 
     def train_curve(self, program: Program, stage: str, seed: int, every: int | None = None):
@@ -184,8 +197,9 @@ class Evaluator:
            as much as the run); a compile under ``AUTO_COMPILE_FRACTION`` of a run goes compiled
            without building the interpreter (tens of seconds for the transformers): with one program
            per call (the default group) the interpreter can save at most that compile per program;
-        3. otherwise the interpreter is built and runs the reference (its losses become the
-           reference losses), and the cheaper per program wins: compile + run, or interpreted run.
+        3. otherwise the interpreter is built and times the reference, and the cheaper per program
+           wins: compile + run, or interpreted run.  (The reference's losses always come from
+           :meth:`reference_losses`, so every process divides by the same numbers.)
         """
         import jax.numpy as jnp
 
@@ -205,13 +219,9 @@ class Evaluator:
         elif t_compile < AUTO_COMPILE_FRACTION * t_run:
             choice = "compiled"
         else:
-            losses, cost["interpreted_run_s"] = self.interpreter(task).timed_losses(
+            _, cost["interpreted_run_s"] = self.interpreter(task).timed_losses(
                 [encode(self.reference)], seeds, self.scales)
             choice = "compiled" if t_compile + t_run < cost["interpreted_run_s"] else "interpreted"
-            if choice == "interpreted":   # the timed run was the reference's, on the whole grid
-                for k, c in enumerate(self.scales):
-                    for s, x in zip(seeds, np.asarray(losses, np.float64)[0, k]):
-                        self._reference[(task.name, choice, s, c)] = float(x) if math.isfinite(x) else math.inf
         cost["strategy"] = choice
         self.costs[task.name] = cost
         return choice

@@ -6,7 +6,7 @@ Lower is better; 1.0 is AdamW; ``math.inf`` for invalid or diverged programs.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -14,9 +14,9 @@ one branch, not all of them.
 
 from __future__ import annotations
 
-import numpy as np
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from search_space.ops import OPCODES, OPS
 from symopt.evaluation.encoding import FIRST_STMT, MAX_STATES, REG_G, REG_LR, REG_S0, REG_W

@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+
+from search_space.atomic_file import write_atomic
 
 FILE = "strategies.json"
 
@@ -57,9 +58,6 @@ def remember(task, n_lanes: int, cost: dict) -> None:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         data = _load()
         data[key(task, n_lanes)] = cost
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".strategies-")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1, sort_keys=True)
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(data, indent=1, sort_keys=True))
     except OSError:
         pass    # a read-only cache costs a measurement next time, nothing else

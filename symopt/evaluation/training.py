@@ -12,7 +12,7 @@ program's step is computed.  Protocol (as ``proxies.train``):
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp

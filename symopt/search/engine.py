@@ -52,11 +52,11 @@ class Cand:
     text: str
 
     @classmethod
-    def of(cls, program: Program) -> "Cand":
+    def of(cls, program: Program) -> Cand:
         return cls(program, functional_hash(program), format_program(program))
 
     @classmethod
-    def parse(cls, text: str) -> "Cand":
+    def parse(cls, text: str) -> Cand:
         return cls.of(parse(text))
 
 

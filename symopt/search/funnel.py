@@ -31,14 +31,12 @@ from collections import deque
 
 import numpy as np
 
+from search_space.nonfinite import none_to_inf
+
 
 def highest_stage(fitness: dict, stages: tuple[str, ...]) -> str | None:
     reached = [s for s in stages if s in fitness]
     return reached[-1] if reached else None
-
-
-def _finite(x) -> float:
-    return math.inf if x is None or not math.isfinite(x) else float(x)
 
 
 def selection_score(fitness: dict, stages: tuple[str, ...], rank: str = "ratio") -> tuple:
@@ -47,7 +45,7 @@ def selection_score(fitness: dict, stages: tuple[str, ...], rank: str = "ratio")
     if top is None:
         return (math.inf, 0)
     level = stages.index(top)
-    value = _finite(fitness[top])
+    value = none_to_inf(fitness[top])
     if not math.isfinite(value):
         return (math.inf, 0)
     return (-level, value) if rank == "stage" else (value, -level)
@@ -63,12 +61,12 @@ class Promoter:
         self.seed_fitness: dict = {}
 
     def seed(self, fitness: dict) -> None:
-        self.seed_fitness = {s: _finite(v) for s, v in fitness.items()}
+        self.seed_fitness = {s: none_to_inf(v) for s, v in fitness.items()}
 
     def record(self, fitness: dict) -> None:
         for s, v in fitness.items():
             if s in self.recent:
-                self.recent[s].append(_finite(v))
+                self.recent[s].append(none_to_inf(v))
 
     def thresholds(self) -> dict:
         """``{stage: bar}``: a candidate with fitness <= bar at ``stage`` goes on (last stage: none)."""
@@ -87,10 +85,10 @@ class Promoter:
 
     def restore(self, state: dict) -> None:
         for s, vals in state.items():
-            self.recent[s] = deque((_finite(v) for v in vals), maxlen=self.window)
+            self.recent[s] = deque((none_to_inf(v) for v in vals), maxlen=self.window)
 
 
 def promoted(value, bar) -> bool:
     """Whether a stage fitness ``value`` clears the bar (``None`` bar: nothing finite is known yet)."""
-    v = _finite(value)
+    v = none_to_inf(value)
     return math.isfinite(v) and (bar is None or v <= bar)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 

@@ -81,7 +81,7 @@ class EvolveOptions:
         return tuple(f.name for f in dataclasses.fields(cls))
 
     @classmethod
-    def from_kwargs(cls, options: dict) -> "EvolveOptions":
+    def from_kwargs(cls, options: dict) -> EvolveOptions:
         """Options from keyword arguments; an unknown name is one line with the closest known one."""
         for key in options:
             if key not in cls.names():
@@ -91,7 +91,7 @@ class EvolveOptions:
         return cls(**options)
 
     @classmethod
-    def from_config(cls, cfg: dict) -> "EvolveOptions":
+    def from_config(cls, cfg: dict) -> EvolveOptions:
         """Options of a resolved ``symopt search`` config (:mod:`symopt.config`)."""
         ev = cfg["evolution"]
         keys = {k: ev[k] for k in cls.names() if k in ev}

@@ -14,16 +14,13 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
+from search_space.nonfinite import none_to_inf
 from search_space.printer import format_program
 from search_space.program import Program
 
 _JOB_IDS = itertools.count(1 << 40)   # far above the search driver's job ids
-
-
-def _inf(x):
-    return math.inf if x is None else float(x)
 
 
 class PoolEvaluator:
@@ -51,12 +48,12 @@ class PoolEvaluator:
         return out
 
     def evaluate(self, programs: Sequence[Program], stage: str, seeds=None) -> list[float]:
-        return [_inf(x) for x in self._split(programs, stage=stage, seeds=seeds)]
+        return [none_to_inf(x) for x in self._split(programs, stage=stage, seeds=seeds)]
 
     def evaluate_losses(self, programs: Sequence[Program], stage: str, seeds=None) -> list[list[float]]:
-        return [[_inf(x) for x in row] for row in self._split(programs, stage=stage, seeds=seeds, losses=True)]
+        return [[none_to_inf(x) for x in row] for row in self._split(programs, stage=stage, seeds=seeds, losses=True)]
 
     def evaluate_stages(self, program: Program, stages: Sequence[str]) -> dict[str, float]:
         text = format_program(program)
         jobs = [{"kind": "score", "items": [{"program": text}], "stage": s, "seeds": None} for s in stages]
-        return {s: _inf(r[0]) for s, r in zip(stages, self._run(jobs))}
+        return {s: none_to_inf(r[0]) for s, r in zip(stages, self._run(jobs))}

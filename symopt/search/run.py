@@ -23,9 +23,8 @@ def default_run_dir() -> str:
 
 
 def make_pool(cfg: dict):
-    from symopt.search.workers import Pool, RayPool, init_ray
-
     from proxies import load_funnel
+    from symopt.search.workers import Pool, RayPool, init_ray
 
     rc, name, grid = cfg["ray"], cfg["funnel"]["name"], tuple(cfg["funnel"]["lr_grid"])
     try:
@@ -80,7 +79,7 @@ def resume_config(path: str | os.PathLike, overrides: dict | None = None) -> dic
         cfg = merge(cfg, overrides, "command line")
         rundir.lock()
         try:
-            rundir._atomic_write("config.toml", dumps(cfg))
+            rundir.write_config(dumps(cfg))
         finally:
             rundir.unlock()
     return cfg

@@ -17,20 +17,16 @@ deadline.
 
 from __future__ import annotations
 
-import math
 import os
 import signal
 import time
 from typing import Any
 
+from search_space.nonfinite import inf_to_none
 from symopt.errors import UserError
 from symopt.search.funnel import promoted
 
 MAX_TIMEOUTS = 2    # a batch that runs past the deadline more often than this stops the search
-
-def _fit(x) -> float | None:
-    return None if x is None or not math.isfinite(x) else float(x)
-
 
 class Evaluation:
     """Runs jobs on one evaluator (built once, on first use)."""
@@ -75,9 +71,9 @@ class Evaluation:
             seeds = job.get("seeds")
             if job.get("losses"):
                 results = ev.evaluate_losses(programs, job["stage"], seeds=seeds)
-                results = [[_fit(x) for x in row] for row in results]
+                results = [[inf_to_none(x) for x in row] for row in results]
             else:
-                results = [_fit(x) for x in ev.evaluate(programs, job["stage"], seeds=seeds)]
+                results = [inf_to_none(x) for x in ev.evaluate(programs, job["stage"], seeds=seeds)]
         elif job["kind"] == "meta":
             results = []
             for it, p in zip(job["items"], programs):
@@ -85,7 +81,7 @@ class Evaluation:
                 meta = ev.evaluate([p], "meta")[0]
                 held = ev.evaluate([p], it["stage"], seeds=list(job["heldout_seeds"]))[0] if job["heldout_seeds"] \
                     else None
-                results.append({"hash": it["hash"], "meta": _fit(meta), "heldout": _fit(held),
+                results.append({"hash": it["hash"], "meta": inf_to_none(meta), "heldout": inf_to_none(held),
                                 "seconds": time.perf_counter() - t0})
         else:
             stages = job.get("stages") or [s.name for s in ev.funnel.stages]
@@ -99,7 +95,7 @@ class Evaluation:
                     values = ev.evaluate([programs[i] for i in todo], stage)
                     share = (time.perf_counter() - t0) / len(todo)
                     for i, v in zip(todo, values):
-                        fitness[i][stage] = _fit(v)
+                        fitness[i][stage] = inf_to_none(v)
                         seconds[i] += share
                 if k + 1 < len(stages):
                     bar = job["thresholds"].get(stage)

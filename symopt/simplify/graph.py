@@ -168,4 +168,3 @@ def node_ids(args) -> list[int]:
     return [a for a in args if isinstance(a, int) and not isinstance(a, bool)]
 
 
-_ids = node_ids     # the name symopt/simplify/signs.py still imports

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from search_space.ops import OPS
 from symopt.simplify.affine import ONE, _c, _interp_args, expand
-from symopt.simplify.graph import Graph, _ids
+from symopt.simplify.graph import Graph, node_ids
 
 SIGN_EXACT = ("tanh", "arctan", "arcsinh", "sinh", "cbrt", "expm1")
 _ALWAYS_POSITIVE = ("exp", "exp2", "exp10", "cosh")
@@ -34,7 +34,7 @@ def _ordered(g: Graph) -> list[int]:
     """Statements with every argument before them (rewrites may leave ``order`` stale)."""
     done, out, pending = set(g.inputs.values()), [], g.statements()
     while pending:
-        rest = [i for i in pending if not all(a in done for a in _ids(g.nodes[i].args))]
+        rest = [i for i in pending if not all(a in done for a in node_ids(g.nodes[i].args))]
         ready = [i for i in pending if i not in rest]
         if not ready:
             break
@@ -121,7 +121,7 @@ def _under_sign(g: Graph):
 
 
 def _sign_of_linear(g: Graph):
-    for nid, n, inner in _sign_nodes(g):
+    for nid, n, _inner in _sign_nodes(g):
         form = expand(g, n.args[0])
         if len(form) != 2 or ONE in form:
             continue

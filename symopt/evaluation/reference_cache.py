@@ -1,0 +1,66 @@
+"""The tuned reference's losses, remembered per machine next to JAX's compilation cache.
+
+Every fitness is a ratio to AdamW's loss at its best lr scale (:meth:`Evaluator.reference_losses`),
+so the reference trains on each stage at many scales before the first program is scored.  Its
+losses are stored in ``<cache dir>/references.json`` under the key of
+:func:`symopt.evaluation.strategy_cache.key` (task configuration, lanes per call, device, JAX
+version) plus the strategy, one entry per (seed, lr scale): later workers and runs on this machine
+read them instead of training again, and every process of a run divides by the very same numbers
+(a resumed run scores exactly like the uninterrupted one).  A damaged file is ignored, never an error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from search_space.atomic_file import write_atomic
+from symopt.evaluation.strategy_cache import key
+
+FILE = "references.json"
+
+
+def _path() -> str:
+    from symopt.evaluation.compiled import cache_dir
+
+    return os.path.join(cache_dir(), FILE)
+
+
+def _load() -> dict:
+    try:
+        with open(_path(), encoding="utf-8") as fh:
+            data = json.load(fh)
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _entry(seed: int, scale: float) -> str:
+    return f"{int(seed)}|{float(scale)!r}"
+
+
+def recall(task, n_lanes: int, strategy: str) -> dict:
+    """``{(seed, scale): loss}`` stored for this task, lane width and strategy on this machine."""
+    table = _load().get(f"{key(task, n_lanes)}|{strategy}", {})
+    out = {}
+    for k, v in table.items() if isinstance(table, dict) else ():
+        try:
+            seed, scale = k.split("|")
+            out[(int(seed), float(scale))] = float("inf") if v is None else float(v)
+        except (ValueError, TypeError):
+            continue
+    return out
+
+
+def remember(task, n_lanes: int, strategy: str, losses: dict) -> None:
+    """Add ``{(seed, scale): loss}`` to the store (a read-only cache directory costs nothing but time)."""
+    path = _path()
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        data = _load()
+        table = data.setdefault(f"{key(task, n_lanes)}|{strategy}", {})
+        for (seed, scale), loss in losses.items():
+            table[_entry(seed, scale)] = loss if loss != float("inf") else None
+        write_atomic(path, json.dumps(data, indent=1, sort_keys=True))
+    except OSError:
+        pass
