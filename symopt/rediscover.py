@@ -57,6 +57,36 @@ def _pick(hof: list[dict], evaluator, top: int, log: Callable[[str], None]) -> t
     return program, entry, inf_to_none(scores[best])
 
 
+def _export(final: Program, name: str, run_dir: Path, prov: dict, rec, o: Options, log) -> tuple[Path, bool]:
+    """Export the result to ``RUN/export/`` (and ``o.export_to``); a program the exporters cannot
+    express (e.g. one that reads ``lr`` other than as a factor) keeps its program and provenance there."""
+    from search_space.atomic_file import write_atomic
+    from symopt.export import export_program
+    from symopt.export.provenance import provenance_json
+
+    export_dir = run_dir / "export"
+    write_atomic(run_dir / "derivation.json", json.dumps(prov["derivation"], indent=1) + "\n")
+    try:
+        export_program(final, name, export_dir, prov, recognition=rec)
+    except UserError as exc:
+        export_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(export_dir / f"{name}.program", format_program(final))
+        write_atomic(export_dir / f"{name}.provenance.json",
+                     provenance_json({**prov, "exported": False, "not_exported_because": str(exc)}))
+        log(f"not exported as optax/torch modules ({exc}); the program and its provenance are in {export_dir}/")
+        if o.export_to:
+            log(f"{o.export_to} left as it was: only an exported optimizer replaces the shipped one")
+        return export_dir, False
+    if o.export_to:
+        target = Path(o.export_to)
+        target.mkdir(parents=True, exist_ok=True)
+        for f in export_dir.iterdir():
+            if f.is_file():
+                shutil.copy2(f, target / f.name)
+        log(f"replaced the shipped result in {target}/")
+    return export_dir, True
+
+
 def lineage_summary(path: list[dict], seed: str, width: int = 100) -> list[str]:
     """The mutations from the seed to the found program, one line each, with stage A's fitness.
 
@@ -82,17 +112,45 @@ def _fmt(x) -> str:
 
 def rediscover(cfg: dict, o: Options, log: Callable[[str], None] = print, progress=None) -> dict:
     """Run the pipeline for the resolved search config ``cfg`` (see :func:`symopt.config.load_config`)."""
-    from symopt.export import export_program
     from symopt.export.provenance import provenance
-    from symopt.inspect.lineage import lineage
     from symopt.recognise import recognise
-    from symopt.rundir import RunDir
+
+    started = time.time()
+    run_dir, entry, derivation, scores = _search_and_score(cfg, o, log, progress, started)
+    final = derivation.program
+    rec = recognise(final)
+    meta = inf_to_none(scores.pop("meta"))
+    fitness = {s: inf_to_none(v) for s, v in scores.items()}
+    lineage_rec = _lineage(run_dir, entry["hash"])
+    prov = provenance("search", o.command, run=str(run_dir), seed=cfg["search"]["seed"], lineage=lineage_rec,
+                      stage_fitness={**fitness, "meta": meta}, derivation=derivation.to_json())
+    export_dir, exported = _export(final, rec.family or "found", run_dir, prov, rec, o, log)
+    summary = {
+        "run_dir": str(run_dir), "family": rec.family, "program": format_program(final),
+        "constants": rec.constants, "fitness_vs_seed": fitness, "meta_validation_vs_seed": meta,
+        "export_dir": str(export_dir), "exported": exported, "seconds": round(time.time() - started, 1),
+    }
+    log("")
+    log(f"found: {rec.family or 'a new program'}" + (f" {rec.constants}" if rec.constants else ""))
+    log(format_program(final).rstrip())
+    for line in lineage_summary(lineage_rec, cfg["search"]["seed_program"]):
+        log(line)
+    tuned_note = " with its lr tuned (each program at its best lr scale of funnel.lr_grid)" \
+        if len(cfg["funnel"]["lr_grid"]) > 1 else ""
+    log("fitness vs AdamW" + tuned_note + " (loss ratio, < 1 is better): "
+        + ", ".join(f"{k} {_fmt(v)}" for k, v in fitness.items()) + f", meta-validation {_fmt(meta)}")
+    log(f"{'exported to' if exported else 'written to'} {export_dir}/ ({summary['seconds']:.0f} s in all)")
+    return summary
+
+
+def _search_and_score(cfg: dict, o: Options, log, progress, started: float):
+    """Search, pick the best of the top on meta-validation, simplify it and score it on every stage and
+    on meta-validation, all on the search's warm workers: ``(run_dir, entry, derivation, scores)``."""
     from symopt.search import run_search
     from symopt.search.pool_evaluator import PoolEvaluator
     from symopt.search.run import make_pool
     from symopt.simplify import simplify
 
-    started = time.time()
     sc, funnel = cfg["search"], cfg["funnel"]["name"]
     limit = f"budget {sc['budget']}" if sc["budget"] else f"time {sc['time']:.0f} s"
     log(f"searching from {sc['seed_program']} on funnel {funnel!r} (space {sc['space']}, "
@@ -107,59 +165,23 @@ def rediscover(cfg: dict, o: Options, log: Callable[[str], None] = print, progre
         top = max(1, cfg["funnel"]["meta_top"])
         log(f"search done in {time.time() - started:.0f} s; the best of the top {top} on meta-validation")
         best, entry, _ = _pick(result.hall_of_fame, evaluator, top, log)
-
         log("simplifying the best program" + (" (with measured pruning)" if o.measure else ""))
         derivation = simplify(best, measure=o.measure, evaluator=evaluator)
-        final = derivation.program
-        rec = recognise(final)
         log("scoring the result on every stage and on meta-validation")
-        scores = evaluator.evaluate_stages(final, [s.name for s in evaluator.funnel.stages] + ["meta"])
+        scores = evaluator.evaluate_stages(derivation.program,
+                                           [s.name for s in evaluator.funnel.stages] + ["meta"])
     finally:
         pool.close()
-    meta = inf_to_none(scores.pop("meta"))
-    fitness = {s: inf_to_none(v) for s, v in scores.items()}
+    return run_dir, entry, derivation, scores
 
-    name = rec.family or "found"
+
+def _lineage(run_dir: Path, hash_: str) -> list[dict]:
+    """The mutations from the seed to ``hash_`` (informative: a damaged log must not lose the result)."""
+    from symopt.inspect.lineage import lineage
+    from symopt.rundir import RunDir
+
     try:
-        path = lineage(RunDir.open(run_dir), entry["hash"])
-        lineage_rec = [{"hash": p["hash"], "mutation": p.get("mutation"), "fitness": p.get("fitness")}
-                       for p in path]
-    except Exception as exc:  # lineage is informative; a damaged log must not lose the result
-        lineage_rec = [{"error": str(exc)}]
-    prov = provenance(
-        "search", o.command, run=str(run_dir), seed=sc["seed"], lineage=lineage_rec,
-        stage_fitness={**fitness, "meta": meta},
-        derivation=derivation.to_json(),
-    )
-    export_dir = run_dir / "export"
-    export_program(final, name, export_dir, prov, recognition=rec)
-    (run_dir / "derivation.json").write_text(json.dumps(prov["derivation"], indent=1) + "\n", encoding="utf-8")
-    if o.export_to:
-        target = Path(o.export_to)
-        target.mkdir(parents=True, exist_ok=True)
-        for f in export_dir.iterdir():
-            if f.is_file():
-                shutil.copy2(f, target / f.name)
-        log(f"replaced the shipped result in {target}/")
-
-    summary = {
-        "run_dir": str(run_dir),
-        "family": rec.family,
-        "program": format_program(final),
-        "constants": rec.constants,
-        "fitness_vs_seed": fitness,
-        "meta_validation_vs_seed": meta,
-        "export_dir": str(export_dir),
-        "seconds": round(time.time() - started, 1),
-    }
-    log("")
-    log(f"found: {rec.family or 'a new program'}" + (f" {rec.constants}" if rec.constants else ""))
-    log(format_program(final).rstrip())
-    for line in lineage_summary(lineage_rec, cfg["search"]["seed_program"]):
-        log(line)
-    tuned_note = " with its lr tuned (each program at its best lr scale of funnel.lr_grid)" \
-        if len(cfg["funnel"]["lr_grid"]) > 1 else ""
-    log("fitness vs AdamW" + tuned_note + " (loss ratio, < 1 is better): "
-        + ", ".join(f"{k} {_fmt(v)}" for k, v in fitness.items()) + f", meta-validation {_fmt(meta)}")
-    log(f"exported to {export_dir}/ ({summary['seconds']:.0f} s in all)")
-    return summary
+        return [{"hash": p["hash"], "mutation": p.get("mutation"), "fitness": p.get("fitness")}
+                for p in lineage(RunDir.open(run_dir), hash_)]
+    except Exception as exc:  # noqa: BLE001
+        return [{"error": str(exc)}]

@@ -62,3 +62,28 @@ def test_bad_flag_is_one_line_error(tmp_path):
                        text=True, timeout=120, cwd=tmp_path)
     assert r.returncode != 0 and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_a_result_the_exporters_cannot_express_keeps_its_program_and_provenance(tmp_path):
+    """A found program whose update reads lr other than as a factor: no optax/torch module, but the
+    program and its provenance are written, the job goes on, and --export-to leaves the target alone."""
+    from search_space.parse import parse
+    from symopt.export.provenance import provenance
+    from symopt.recognise import recognise
+    from symopt.rediscover import Options, _export
+
+    program = parse("def train(w, g, m, v, lr):\n    t = lr * lr\n    u = sign(g)\n    update = u * t\n"
+                    "    return update, m, v\n")
+    target = tmp_path / "shipped"
+    target.mkdir()
+    (target / "keep.txt").write_text("unchanged")
+    lines = []
+    prov = provenance("search", "symopt rediscover", derivation=[])
+    export_dir, exported = _export(program, "found", tmp_path, prov, recognise(program),
+                                   Options(export_to=str(target)), lines.append)
+    assert not exported
+    assert sorted(p.name for p in export_dir.iterdir()) == ["found.program", "found.provenance.json"]
+    assert "not_exported_because" in (export_dir / "found.provenance.json").read_text()
+    assert parse((export_dir / "found.program").read_text()) == program
+    assert [p.name for p in target.iterdir()] == ["keep.txt"]
+    assert any("not exported" in line for line in lines)

@@ -8,7 +8,9 @@ Figures (measured side by side in one run):
   last 32 evaluated, Mutator of the "hero" space), candidates deduplicated by the functional cache;
   every candidate counts, real evaluations are the cache misses trained on stage A;
 * ``compiles_after_warmup``: compilations while evaluating 100 new programs after warm-up;
-* ``cache_hit_rate``; ``seed_table``: fitness of the seed programs on every stage (mean, std over seeds).
+* ``cache_hit_rate``; ``seed_table``: fitness of the seed programs on every stage (mean, std over seeds);
+* ``stage_a_candidates_per_s_old``, ``stage_a_candidates_per_s``, ``speedup``, ``lanes_vs_sequential``:
+  the default funnel's stage A, before and now (:mod:`symopt.bench.stage_a`).
 """
 
 from __future__ import annotations
@@ -173,6 +175,9 @@ def run(quick: bool = False, log: Callable[[str], None] | None = print) -> dict:
         tp["smallest_proxy"] = {"task": "test funnel A", **small}
         say(f"  smallest proxy (test funnel A): candidates/s {small['candidates_per_s']:.1f}, "
             f"real evals/s {small['real_evals_per_s']:.1f}, cache hit rate {small['cache_hit_rate']:.3f}")
+    from symopt.bench import stage_a
+
+    stage = stage_a.run(quick, log)
     say("  seed fitness (mean ± std over seeds, AdamW = 1):")
     table = _seed_table(ev, 30.0 if quick else 120.0, log)
     return {
@@ -182,6 +187,9 @@ def run(quick: bool = False, log: Callable[[str], None] | None = print) -> dict:
         "compiles_after_warmup": compiles,
         "cache_hit_rate": tp["cache_hit_rate"],
         "seed_table": table,
+        "stage_a_candidates_per_s_old": stage["stage_a_candidates_per_s_old"],
+        "stage_a_candidates_per_s": stage["stage_a_candidates_per_s"],
+        "speedup": stage["speedup"], "lanes_vs_sequential": stage["lanes_vs_sequential"],
         "details": {"funnel": funnel, **ov, **tp, "strategy_costs": ev.costs,
                     "seconds": time.perf_counter() - t0},
     }

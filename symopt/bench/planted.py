@@ -265,9 +265,10 @@ def ablation(seeds: list[int], budget: int, row: str = "adamw->lion", space: str
 
 
 def run(quick: bool = False, log=print, seeds: list[int] | None = None, rows: list[str] | None = None,
-        spaces: list[str] | None = None, budget: int | None = None, ablation_table: bool = False) -> list[dict]:
-    """All rows x spaces (``--quick``: compact only, 2 seeds, 1,500 candidates); with ``ablation_table``
-    the :data:`ABLATION` variants on the first row and space given (default adamw->lion, compact)."""
+        spaces: list[str] | None = None, budget: int | None = None, ablation_table: bool = False):
+    """The rows x spaces, one figures dict per row as it finishes (``--quick``: compact only, 2 seeds,
+    1,500 candidates); with ``ablation_table`` the :data:`ABLATION` variants on the first row and space
+    given (default adamw->lion, compact)."""
     from symopt.errors import UserError
 
     seeds = list(seeds) if seeds else ([0, 1] if quick else [0, 1, 2, 3, 4])
@@ -285,4 +286,4 @@ def run(quick: bool = False, log=print, seeds: list[int] | None = None, rows: li
     spaces = list(spaces) if spaces else (["compact"] if quick else list(SPACES))
     chosen = [names[n] for n in rows] if rows else list(ROWS)
     budget = budget or (QUICK_BUDGET if quick else None)
-    return [run_row(row, sp, seeds, budget, log=log) for row in chosen for sp in spaces]
+    return (run_row(row, sp, seeds, budget, log=log) for row in chosen for sp in spaces)

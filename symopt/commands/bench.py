@@ -46,9 +46,10 @@ def run(args: argparse.Namespace) -> int:
             flag = "--ablation" if key == "ablation_table" else f"--{key}"
             raise InputError(f"{flag} does not apply to benchmark {args.which!r}")
     figures = module.run(quick=args.quick, log=None if args.json else print, **extra)
-    if isinstance(figures, list):          # one object per row
-        for row in figures if args.json else ():
-            print(json.dumps(row, sort_keys=True))
+    if not isinstance(figures, dict):      # rows (a list, or a generator yielding each as it finishes)
+        for row in figures:
+            if args.json:
+                print(json.dumps(row, sort_keys=True), flush=True)
         return 0
     if args.json:
         print(json.dumps(figures, sort_keys=True))

@@ -14,6 +14,7 @@ import time
 from symopt.config import dumps
 from symopt.errors import UserError
 from symopt.rundir import RunDir
+from symopt.search import checkpoints
 from symopt.search.driver import Search, SearchResult
 from symopt.search.progress import Progress
 
@@ -56,9 +57,9 @@ def run_search(config: dict, *, resume: str | os.PathLike | None = None, pool=No
         pool = pool or make_pool(config)
         search = Search(config, rundir, pool=pool, progress=progress)
         if state is not None:
-            search.restore(state)
+            checkpoints.restore(search, state)
         elif resume is not None and rundir.evaluations():
-            search.recover()          # stopped before its first checkpoint: rebuilt from the log
+            checkpoints.recover(search)   # stopped before its first checkpoint: rebuilt from the log
         return search.run()
     finally:
         if own_pool and pool is not None:
