@@ -10,7 +10,7 @@ import functools
 import os
 from typing import Any
 
-from search_space.toml_input import load_toml
+from located_toml import load_toml
 
 from .schedules import SCHEDULES
 

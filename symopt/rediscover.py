@@ -29,8 +29,10 @@ from symopt.errors import UserError
 
 # The main job's defaults: the whole job (warm-up, search, meta-validation, simplification, scoring)
 # stays within ~10 minutes on 2 cores; the search uses stages A and B (stage C, meta-validation and the
-# held-out seeds, on stage A where selection is hardest, judge the result).
-DEFAULTS = {"search": {"time": 300.0, "budget": 0, "seed_program": "adamw"},
+# held-out seeds, on stage A where selection is hardest, judge the result).  A budget of candidates
+# (not a time) ends the search, so a seed gives the same run on any machine with the same worker
+# count; the time is only a cap for slow machines.
+DEFAULTS = {"search": {"time": 420.0, "budget": 3500, "seed_program": "adamw"},
             "funnel": {"meta_top": 2, "heldout_stage": "A", "search_stages": 2},
             "ray": {"workers": 2, "batch_size": 8}}
 

@@ -127,3 +127,16 @@ def test_random_programs_simplify_to_equivalent_programs():
         worst.append(err)
     # sign flips at exact zeros and float32 rounding of folded coefficients: rare, small
     assert np.mean(np.asarray(worst) < 1e-3) > 0.9
+
+
+def test_measured_drop_of_a_negligible_coupling_names_lion():
+    """A Lion found by the main job with its two moving averages coupled by a 0.6 % sliver of the other
+    state: dropping the sliver changes no loss, and the exact rules then fold it into Lion."""
+    found = prog("t1 = interp(g, m, 0.006)", "m = interp(g, v, 0.912)", "t2 = lr * 0.001", "update = sign(m)",
+                 "update = update * t2", "t3 = interp(t1, m, -0.5)", "v = interp(t3, v, 0.992)")
+    assert recognise(found).family is None
+    d = simplify(found, measure=True, evaluator=_Planted(), stage="planted", seeds=range(4), kinds=("drop_small",))
+    assert [s.rule for s in d.steps if s.kind == "measured"] == ["measured_drop_small"]
+    r = recognise(d.program)
+    assert r.family == "lion"
+    assert r.constants["b1"] == pytest.approx(0.912) and r.constants["b2"] == pytest.approx(0.988352, rel=1e-6)

@@ -36,7 +36,9 @@ def run(args: argparse.Namespace) -> int:
         cfg = merge(cfg, read_file(args.config), args.config)
     flags = search_command.overrides_from(args)
     if args.budget and args.time is None:
-        flags.setdefault("search", {})["time"] = 0.0  # an explicit budget replaces the default time box
+        flags.setdefault("search", {})["time"] = 0.0  # an explicit budget replaces the default time cap
+    if args.time and args.budget is None:
+        flags.setdefault("search", {})["budget"] = 0  # an explicit time replaces the default budget
     if args.meta_top is not None:
         flags.setdefault("funnel", {})["meta_top"] = args.meta_top
     cfg = merge(cfg, flags, "command line")

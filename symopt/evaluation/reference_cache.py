@@ -15,24 +15,17 @@ import json
 import os
 
 from search_space.atomic_file import write_atomic
-from symopt.evaluation.strategy_cache import key
+from symopt.evaluation.strategy_cache import key, machine_file, read_machine_file
 
 FILE = "references.json"
 
 
 def _path() -> str:
-    from symopt.evaluation.compiled import cache_dir
-
-    return os.path.join(cache_dir(), FILE)
+    return machine_file(FILE)
 
 
 def _load() -> dict:
-    try:
-        with open(_path(), encoding="utf-8") as fh:
-            data = json.load(fh)
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
+    return read_machine_file(FILE)
 
 
 def _entry(seed: int, scale: float) -> str:

@@ -28,19 +28,29 @@ def key(task, n_lanes: int) -> str:
     return f"{task.name}|{digest}|lanes={n_lanes}|{device.platform}|{device.device_kind}|jax-{jax.__version__}"
 
 
-def _path() -> str:
+def machine_file(name: str) -> str:
+    """The path of a per-machine store ``name`` in the private cache directory."""
     from symopt.evaluation.compiled import cache_dir
 
-    return os.path.join(cache_dir(), FILE)
+    return os.path.join(cache_dir(), name)
 
 
-def _load() -> dict:
+def read_machine_file(name: str) -> dict:
+    """A per-machine JSON store (``{}`` when missing or damaged: a cache is never an error)."""
     try:
-        with open(_path(), encoding="utf-8") as fh:
+        with open(machine_file(name), encoding="utf-8") as fh:
             data = json.load(fh)
         return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}
+
+
+def _path() -> str:
+    return machine_file(FILE)
+
+
+def _load() -> dict:
+    return read_machine_file(FILE)
 
 
 def recall(task, n_lanes: int) -> dict | None:

@@ -22,6 +22,8 @@ Changes tried, in this order (``kinds``):
 - clip to sign: ``x = clip(y, c)`` -> ``x = |c| * sign(y)``: a clip whose bound is far
   below ``|y|`` acts as a sign (a clip by ``lr * k`` of a normalised update is the
   cheap way evolution finds a sign).
+- dropping a negligible term: ``x = interp(a, b, c)`` with ``|c| <= 1 %`` -> ``x`` is ``a``
+  (a sliver of another state that couples two moving averages, say).
 - rounding: each constant to 1, 2 or 3 significant digits (0.899 -> 0.9),
   shortest first; the shortest rounding that passes is kept.
 Every measured step is labelled ``measured`` with its figures in ``why``.
@@ -100,6 +102,26 @@ def clip_sign_candidates(program: Program) -> list[tuple[str, Program]]:
     return out
 
 
+def drop_small_candidates(program: Program) -> list[tuple[str, Program]]:
+    """``x = interp(a, b, c)`` with ``|c| <= SMALL`` -> ``x`` reads ``a``: ``b``'s share is negligible."""
+    out = []
+    g = Graph(program)
+    types = g.types()
+    for nid in g.statements():
+        n = g.nodes[nid]
+        if n.op != "interp" or not isinstance(n.args[2], float) or abs(n.args[2]) > SMALL:
+            continue
+        a = n.args[0]
+        if not isinstance(a, int) or types[a] != types[nid]:
+            continue
+        h = g.copy()
+        h.replace(nid, a)
+        p = _valid_program(h)
+        if p is not None:
+            out.append((f"drop a negligible term: {n.name} = interp(x, y, {n.args[2]!r}) reads x alone", p))
+    return out
+
+
 def _roundings(value: float) -> list[float]:
     """Shorter values, shortest first: the distance to the nearest integer is rounded to 1, 2, 3
     significant digits (0.899 -> 0.9, 0.996991 -> 0.997), never to 0 (that would change structure:
@@ -162,7 +184,8 @@ def _round_more(program: Program, tried: set) -> list[tuple[str, Program]]:
     return out
 
 
-KINDS = ("unwrap", "clip_sign", "round")
+KINDS = ("unwrap", "clip_sign", "drop_small", "round")
+SMALL = 0.01          # an interpolation giving its second operand at most this share may drop it
 
 
 def measured_pass(log, evaluator, exact_pass, *, stage: str = STAGE, seeds=SEEDS, max_rounds: int = 50,
@@ -190,6 +213,8 @@ def measured_pass(log, evaluator, exact_pass, *, stage: str = STAGE, seeds=SEEDS
                 cands = [(None, d, p) for d, p in clip_sign_candidates(log.program)]
             elif kind == "unwrap":
                 cands = [(None, d, p) for d, p in unwrap_candidates(log.program)]
+            elif kind == "drop_small":
+                cands = [(None, d, p) for d, p in drop_small_candidates(log.program)]
             else:
                 cands = [c for c in _round_more(log.program, rejected)]
             if not cands:
