@@ -386,72 +386,6 @@ def fmt_program_table(results, labels) -> str:
     return "\n".join(rows)
 
 
-def run_spectrum(args, log) -> int:
-    """Where each tuned optimizer leaves its error on a ``lanes_linear`` task: the excess validation
-    loss 0.5 * sum_i eig_i * ((Q (w - w*))_i)^2 split by quarters of the input spectrum (stiffest to
-    flattest), from the final weights of the seed programs written in optax (proxies.gate)."""
-    from proxies.families.lanes import lane_problems
-    from proxies.gate import LR_GRID, seed_transforms
-    from proxies.gate import tune as gate_tune
-
-    overrides = parse_set(args.set)
-    cfg = proxies.task_config(args.spectrum, **overrides)
-    if cfg["model"] != "lanes_linear":
-        raise ValueError(f"--spectrum needs a lanes_linear task, {args.spectrum!r} is {cfg['model']}")
-    task = proxies.get_task(args.spectrum, **overrides)
-    probs = lane_problems(cfg)
-    q = np.stack([p["rotation"] for p in probs])            # (lanes, d, d)
-    eig = probs[0]["eig"]
-    w_star = np.stack([p["w_teacher"] for p in probs])      # (lanes, d, k)
-    seeds = list(range(args.seeds))
-    txs = seed_transforms()
-    bad = [o for o in args.opts if o not in txs]
-    if bad:
-        raise ValueError(f"--spectrum trains {', '.join(txs)}; not {bad[0]!r}")
-    grad_fn = jax.value_and_grad(task.loss)
-
-    def final_params(tx):
-        def run(seed, lr_scale):
-            init_key, data_key = jax.random.split(jax.random.PRNGKey(seed))
-            params = task.init(init_key)
-
-            def step(carry, i):
-                params, state = carry
-                _, g = grad_fn(params, task.batch(data_key, i))
-                u, state = tx.update(g, state, params)
-                u = jax.tree_util.tree_map(lambda x: x * task.lr(i) * lr_scale, u)
-                return (optax.apply_updates(params, u), state), None
-
-            (params, _), _ = jax.lax.scan(step, (params, tx.init(params)), jnp.arange(task.steps, dtype=jnp.int32))
-            return params, task.valid_loss(params)
-        return jax.jit(jax.vmap(run, in_axes=(0, None)))
-
-    quarters = np.array_split(np.arange(len(eig)), 4)
-    rows = []
-    for o in args.opts:
-        fn = final_params(txs[o])
-        outs = [fn(jnp.asarray(seeds, jnp.int32), jnp.float32(c)) for c in LR_GRID]
-        k, _ = gate_tune(np.array([np.asarray(v, np.float64) for _, v in outs]))
-        params, valid = outs[k]
-        w = np.asarray(params[0]["w"], np.float64)           # (seeds, lanes, d, k)
-        b = np.asarray(params[0]["b"], np.float64)           # (seeds, lanes, k)
-        delta = np.einsum("lij,slja->slia", q, w - w_star[None])       # error in the eigenbasis
-        per_dir = 0.5 * eig[None, None, :] * np.sum(delta ** 2, axis=-1)  # (seeds, lanes, d)
-        parts = [float(per_dir[:, :, qi].sum(-1).mean()) for qi in quarters]
-        bias = float((0.5 * np.sum(b ** 2, axis=-1)).mean())
-        rows.append((o, LR_GRID[k], float(np.mean(np.asarray(valid))), parts, bias))
-        log(f"  {o}: x{LR_GRID[k]:.3g} valid {rows[-1][2]:.5f} quarters {parts} bias {bias:.2g}")
-    lo = lambda qi: f"{eig[quarters[qi][0]]:.0e}-{eig[quarters[qi][-1]]:.0e}"  # noqa: E731
-    print("| optimizer | lr scale | valid loss | " + " | ".join(f"eig {lo(i)}" for i in range(4)) + " | bias |")
-    print("|---|---|---|" + "---|" * 5)
-    for o, c, v, parts, bias in rows:
-        print(f"| {o} | x{c:.3g} | {v:.5f} | " + " | ".join(f"{x:.5f}" for x in parts) + f" | {bias:.5f} |")
-    print(f"\n{args.spectrum}{''.join(f', {k}={v}' for k, v in overrides.items())}: excess validation loss by "
-          f"quarter of the input spectrum (stiffest first), mean over {len(seeds)} seeds and {len(probs)} lanes; "
-          "lr scale tuned on x(1/3, 1, 3)")
-    return 0
-
-
 def run_timing(args, log) -> int:
     from symopt.evaluation import make_evaluator
 
@@ -482,7 +416,7 @@ def run_timing(args, log) -> int:
     return 0
 
 
-def main(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--gate", metavar="FUNNEL", help="measure the Lion gate of FUNNEL (exit 1 if it fails)")
     ap.add_argument("--backend", choices=("program", "optax"), default="program",
@@ -509,8 +443,12 @@ def main(argv=None):
     ap.add_argument("--grid", default=GRID_DEFAULT, help="lr multipliers of the base lr (factor 3 apart)")
     ap.add_argument("--set", action="append", help="task override KEY=VALUE (JSON value), for every task")
     ap.add_argument("--json", help="write all results to this JSON file")
-    args = ap.parse_args(argv)
-    log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
+    return ap
+
+
+def run_study(args, ap: argparse.ArgumentParser, log) -> int | None:
+    """The study asked for (--gate, --fidelity, --timing, --spectrum, --programs): its exit status, or
+    None when none is (then the tuned-optimizer table runs).  A bad funnel or task config: one line, exit 1."""
     try:
         for name in (args.gate, args.fidelity, args.timing):
             if name:
@@ -522,9 +460,11 @@ def main(argv=None):
         if args.timing:
             return run_timing(args, log)
         if args.spectrum:
+            from proxy_spectrum import run_spectrum  # benchmarks/, the directory of this script
+
             if args.opts == list(OPTIMIZERS):
                 args.opts = ["lion", "signum", "adamw"]
-            return run_spectrum(args, log)
+            return run_spectrum(args.spectrum, parse_set(args.set), args.opts, args.seeds, log)
         if args.programs:
             if not args.tasks:
                 ap.error("--programs needs --tasks")
@@ -534,7 +474,11 @@ def main(argv=None):
     except ValueError as exc:        # bad funnel / task config: one line
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    return None
 
+
+def run_optimizer_table(args, log) -> None:
+    """The tuned-optimizer table (optax optimizers) on --tasks, or the funnel's A/B tasks and the fast ones."""
     f = proxies.load_funnel(args.funnel)
     if args.tasks:
         tasks = args.tasks
@@ -555,6 +499,17 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=1)
+
+
+def main(argv=None):
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
+    status = run_study(args, ap, log)
+    if status is not None:
+        return status
+    run_optimizer_table(args, log)
+    return None
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from search_space.nonfinite import inf_to_none
 from search_space.parse import parse
 from search_space.printer import format_program
 from search_space.program import Program
+from symopt.config import Config
 from symopt.errors import UserError
 
 # The main job's defaults: the whole job (warm-up, search, meta-validation, simplification, scoring)
@@ -112,7 +113,7 @@ def _fmt(x) -> str:
     return "diverged" if x is None or not math.isfinite(x) else f"{x:.4f}"
 
 
-def rediscover(cfg: dict, o: Options, log: Callable[[str], None] = print, progress=None) -> dict:
+def rediscover(cfg: Config, o: Options, log: Callable[[str], None] = print, progress=None) -> dict:
     """Run the pipeline for the resolved search config ``cfg`` (see :func:`symopt.config.load_config`)."""
     from symopt.export.provenance import provenance
     from symopt.recognise import recognise
@@ -124,7 +125,7 @@ def rediscover(cfg: dict, o: Options, log: Callable[[str], None] = print, progre
     meta = inf_to_none(scores.pop("meta"))
     fitness = {s: inf_to_none(v) for s, v in scores.items()}
     lineage_rec = _lineage(run_dir, entry["hash"])
-    prov = provenance("search", o.command, run=str(run_dir), seed=cfg["search"]["seed"], lineage=lineage_rec,
+    prov = provenance("search", o.command, run=str(run_dir), seed=cfg.search.seed, lineage=lineage_rec,
                       stage_fitness={**fitness, "meta": meta}, derivation=derivation.to_json())
     export_dir, exported = _export(final, rec.family or "found", run_dir, prov, rec, o, log)
     summary = {
@@ -135,17 +136,17 @@ def rediscover(cfg: dict, o: Options, log: Callable[[str], None] = print, progre
     log("")
     log(f"found: {rec.family or 'a new program'}" + (f" {rec.constants}" if rec.constants else ""))
     log(format_program(final).rstrip())
-    for line in lineage_summary(lineage_rec, cfg["search"]["seed_program"]):
+    for line in lineage_summary(lineage_rec, cfg.search.seed_program):
         log(line)
     tuned_note = " with its lr tuned (each program at its best lr scale of funnel.lr_grid)" \
-        if len(cfg["funnel"]["lr_grid"]) > 1 else ""
+        if len(cfg.funnel.lr_grid) > 1 else ""
     log("fitness vs AdamW" + tuned_note + " (loss ratio, < 1 is better): "
         + ", ".join(f"{k} {_fmt(v)}" for k, v in fitness.items()) + f", meta-validation {_fmt(meta)}")
     log(f"{'exported to' if exported else 'written to'} {export_dir}/ ({summary['seconds']:.0f} s in all)")
     return summary
 
 
-def _search_and_score(cfg: dict, o: Options, log, progress, started: float):
+def _search_and_score(cfg: Config, o: Options, log, progress, started: float):
     """Search, pick the best of the top on meta-validation, simplify it and score it on every stage and
     on meta-validation, all on the search's warm workers: ``(run_dir, entry, derivation, scores)``."""
     from symopt.search import run_search
@@ -153,10 +154,10 @@ def _search_and_score(cfg: dict, o: Options, log, progress, started: float):
     from symopt.search.run import make_pool
     from symopt.simplify import simplify
 
-    sc, funnel = cfg["search"], cfg["funnel"]["name"]
-    limit = f"budget {sc['budget']}" if sc["budget"] else f"time {sc['time']:.0f} s"
-    log(f"searching from {sc['seed_program']} on funnel {funnel!r} (space {sc['space']}, "
-        f"{cfg['ray']['workers']} worker(s), {limit})")
+    sc, funnel = cfg.search, cfg.funnel.name
+    limit = f"budget {sc.budget}" if sc.budget else f"time {sc.time:.0f} s"
+    log(f"searching from {sc.seed_program} on funnel {funnel!r} (space {sc.space}, "
+        f"{cfg.ray.workers} worker(s), {limit})")
     pool = make_pool(cfg)
     try:
         result = run_search(cfg, pool=pool, progress=progress)
@@ -164,7 +165,7 @@ def _search_and_score(cfg: dict, o: Options, log, progress, started: float):
         if not result.hall_of_fame:
             raise UserError(f"{run_dir}: the search produced no valid program")
         evaluator = PoolEvaluator(pool, funnel)    # the search's warm workers do the rest
-        top = max(1, cfg["funnel"]["meta_top"])
+        top = max(1, cfg.funnel.meta_top)
         log(f"search done in {time.time() - started:.0f} s; the best of the top {top} on meta-validation")
         best, entry, _ = _pick(result.hall_of_fame, evaluator, top, log)
         log("simplifying the best program" + (" (with measured pruning)" if o.measure else ""))

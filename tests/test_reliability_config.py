@@ -26,7 +26,7 @@ from symopt.config import default_config, load_config
 from symopt.errors import UserError
 
 FAST = dict(deadline=None, database=None, suppress_health_check=list(HealthCheck))
-DEFAULTS = default_config()
+DEFAULTS = default_config().to_dict()
 CONFIG_KEYS = {s: sorted(t) for s, t in DEFAULTS.items()}
 SPACE_KEYS = ["name", "description", "seed", "max_statements", "functions", "mutation", "constants"]
 
@@ -107,12 +107,13 @@ def _load_config(path):
     except UserError as exc:
         assert str(path) in one_line(exc) or "command line" in str(exc)
         return None
-    assert set(cfg) == set(DEFAULTS)
-    for section, table in cfg.items():
+    data = cfg.to_dict()
+    assert set(data) == set(DEFAULTS)
+    for section, table in data.items():
         assert set(table) == set(DEFAULTS[section])
         for key, value in table.items():
             assert type(value) is type(DEFAULTS[section][key]), (section, key, value)
-    assert cfg["search"]["budget"] >= 0 and cfg["evolution"]["population"] > 0
+    assert cfg.search.budget >= 0 and cfg.evolution.population > 0
     return cfg
 
 

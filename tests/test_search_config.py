@@ -1,8 +1,11 @@
 """One config schema: defaults, file overrides, and one-line errors naming the file and key."""
 
+import dataclasses
+import pickle
+
 import pytest
 
-from symopt.config import default_config, dumps, load_config
+from symopt.config import Config, default_config, dumps, load_config
 from symopt.errors import UserError
 
 
@@ -15,14 +18,36 @@ def write(tmp_path, text):
 def test_defaults_and_overrides(tmp_path):
     cfg = load_config(write(tmp_path, "[evolution]\npopulation = 50\n[ray]\ngpus_per_worker = 1\n"),
                       {"search": {"budget": 7}})
-    assert cfg["evolution"]["population"] == 50 and cfg["search"]["budget"] == 7
-    assert cfg["ray"]["gpus_per_worker"] == 1.0 and isinstance(cfg["ray"]["gpus_per_worker"], float)
-    assert cfg["evolution"]["tournament"] == default_config()["evolution"]["tournament"]
+    assert cfg.evolution.population == 50 and cfg.search.budget == 7
+    assert cfg.ray.gpus_per_worker == 1.0 and isinstance(cfg.ray.gpus_per_worker, float)
+    assert cfg.evolution.tournament == default_config().evolution.tournament
 
 
 def test_resolved_config_roundtrips_as_toml(tmp_path):
     cfg = load_config()
     assert load_config(write(tmp_path, dumps(cfg))) == cfg
+    assert Config.from_dict(cfg.to_dict(), "dict") == cfg
+
+
+def test_config_is_frozen_picklable_and_overridden_by_copy():
+    cfg = load_config(overrides={"funnel": {"lr_grid": [1, 3]}})
+    assert cfg.funnel.lr_grid == (1.0, 3.0) and all(type(x) is float for x in cfg.funnel.lr_grid)
+    assert cfg.to_dict()["funnel"]["lr_grid"] == [1.0, 3.0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.search.budget = 3
+    assert pickle.loads(pickle.dumps(cfg)) == cfg
+    small = cfg.override({"search": {"budget": 3}, "run": {"hall_of_fame": 4}}, "test")
+    assert (small.search.budget, small.run.hall_of_fame) == (3, 4) and cfg.search.budget != 3
+    assert small.evolution == cfg.evolution
+    with pytest.raises(UserError, match="^test: key 'run.hall_of_fame' must be > 0, got 0$"):
+        cfg.override({"run": {"hall_of_fame": 0}}, "test")
+
+
+def test_from_dict_needs_every_key():
+    data = default_config().to_dict()
+    del data["ray"]["workers"]
+    with pytest.raises(UserError, match="^d: missing key 'ray.workers'$"):
+        Config.from_dict(data, "d")
 
 
 @pytest.mark.parametrize("text, match", [

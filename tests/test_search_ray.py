@@ -29,7 +29,7 @@ class SignallingPool(RayPool):
     """A real RayPool that sends one real signal to worker 0's process while it holds a batch."""
 
     def __init__(self, sig, **kw):
-        super().__init__("test", 2, lr_grid=tuple(load_config()["funnel"]["lr_grid"]), **kw)
+        super().__init__("test", 2, lr_grid=load_config().funnel.lr_grid, **kw)
         self.sig, self.pid = sig, self.worker_pids()[0]
         self.sent, self.calls = False, 0
 

@@ -68,7 +68,7 @@ def test_resume_errors(tmp_path):
 
     assert main(["search", "--resume", str(tmp_path / "missing")]) == 1
     run = tmp_path / "run"
-    run_search(config(run) | {"search": {**config(run)["search"], "budget": 4}})
+    run_search(config(run).override({"search": {"budget": 4}}, "test"))
     (run / "checkpoint.json").write_text('{"format": 1, "sha256": "00", "state": {}}')
     assert main(["search", "--resume", str(run)]) == 1
     assert main(["search", "--resume", str(run), "--seed", "3"]) == 1
@@ -77,8 +77,8 @@ def test_resume_errors(tmp_path):
 def test_sigkill_before_the_first_checkpoint_then_resume_replays_the_log(tmp_path):
     """No checkpoint yet: --resume rebuilds the search from evaluations.jsonl and keeps every logged
     evaluation exactly once (nothing re-evaluated, nothing lost)."""
-    cfg = config(tmp_path / "run")
-    cfg["run"].update(checkpoint_every=100_000, checkpoint_seconds=100_000.0)
+    cfg = config(tmp_path / "run").override({"run": {"checkpoint_every": 100_000, "checkpoint_seconds": 100_000.0}},
+                                            "test")
     cfg_file = tmp_path / "cfg.toml"
     cfg_file.write_text(dumps(cfg))
     run = tmp_path / "run"
@@ -106,9 +106,8 @@ def test_sigkill_before_the_first_checkpoint_then_resume_replays_the_log(tmp_pat
 
 
 def test_a_checkpoint_is_written_by_time_as_well_as_by_count(tmp_path):
-    cfg = config(tmp_path / "run")
-    cfg["run"].update(checkpoint_every=100_000, checkpoint_seconds=0.5)
-    cfg["search"]["budget"] = 60
+    cfg = config(tmp_path / "run").override({"run": {"checkpoint_every": 100_000, "checkpoint_seconds": 0.5},
+                                             "search": {"budget": 60}}, "test")
     import symopt.search.driver as driver
 
     writes = []

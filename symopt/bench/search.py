@@ -20,9 +20,13 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from symopt.config import Config
 
 
-def _config(run_dir: Path, workers: int, budget: int, seed: int = 0, funnel: str = "test") -> dict:
+def _config(run_dir: Path, workers: int, budget: int, seed: int = 0, funnel: str = "test") -> Config:
     from symopt.config import load_config
 
     return load_config(overrides={

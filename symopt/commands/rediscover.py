@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from symopt.config import default_config, merge, read_file, validate
+    from symopt.config import default_config, merge, read_file
     from symopt.export.provenance import command_line
     from symopt.rediscover import DEFAULTS, Options, rediscover
     from symopt.rundir import RunDir
@@ -42,10 +42,10 @@ def run(args: argparse.Namespace) -> int:
     if args.meta_top is not None:
         flags.setdefault("funnel", {})["meta_top"] = args.meta_top
     cfg = merge(cfg, flags, "command line")
-    validate(cfg, "command line")
     # the run directory is locked for the whole job (search, then simplify and export into it)
-    cfg["search"]["run_dir"] = cfg["search"]["run_dir"] or default_run_dir()
-    RunDir.reserve(cfg["search"]["run_dir"])
+    if not cfg.search.run_dir:
+        cfg = cfg.override({"search": {"run_dir": default_run_dir()}}, "command line")
+    RunDir.reserve(cfg.search.run_dir)
     out = sys.stderr if args.json else sys.stdout
     options = Options(measure=not args.no_measure, export_to=args.export_to,
                       command=command_line())

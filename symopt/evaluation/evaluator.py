@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,15 +19,13 @@ from search_space.errors import ProgramError
 from search_space.program import Program
 from search_space.seeds import load_seed
 from symopt.errors import UserError
-from symopt.evaluation import reference_cache
+from symopt.evaluation import auto_strategy, reference_cache
 from symopt.evaluation.encoding import Encoded, NotEncodable, encode, opcode_signature
 from symopt.evaluation.fitness import LR_GRID, REFERENCE, REFINE, normalise, reference_grid, tuned
 
 log = logging.getLogger(__name__)
 
 STRATEGIES = ("auto", "interpreted", "compiled")
-AUTO_MEASURE_ABOVE_S = 1.0   # stages whose run is cheaper than this stay interpreted
-AUTO_COMPILE_FRACTION = 0.25  # compile under this fraction of a run: compiled, interpreter not even built
 _INTERPRETERS: dict[tuple, object] = {}   # (task name, group) -> Interpreted, shared by evaluators
 DEFAULT_GROUP = 1            # programs sharing an opcode stream trained in one vmapped call
 MAX_REFERENCE_EXTENSIONS = 8  # lr scales the tuned reference may add beyond its grid's edges
@@ -58,8 +55,7 @@ class Evaluator:
         self._reference: dict[tuple, float] = {}      # (task, strategy, seed, scale) -> loss
         self._ref_scales_of: dict[tuple, tuple] = {}  # (task, strategy, seeds) -> scales the reference tried
         self._recalled: set = set()                   # (task, strategy) whose stored reference losses were read
-        self._chosen: dict[str, str] = {}             # task -> strategy (auto)
-        self.costs: dict[str, dict] = {}              # task -> measured seconds (auto)
+        self.costs: dict[str, dict] = {}              # task -> strategy and measured seconds (auto)
         self.reference = load_seed(REFERENCE)         # parsed once: every batch compares against it
         self.trained = 0                              # training runs (program x seed x scale)
 
@@ -174,57 +170,13 @@ class Evaluator:
 
     # ------------------------------------------------------------------ strategy
     def strategy_for(self, task, seeds: tuple) -> str:
+        """The strategy for ``task``: the one asked for, or with ``auto`` the one recalled or measured
+        once per task (:mod:`symopt.evaluation.auto_strategy`; its costs kept in ``costs``)."""
         if self.strategy != "auto":
             return self.strategy
-        if task.name not in self._chosen:
-            from symopt.evaluation import strategy_cache
-
-            known = strategy_cache.recall(task, len(seeds) * len(self.scales))
-            if known is not None:
-                self.costs[task.name] = {**known, "recalled": True}
-                self._chosen[task.name] = known["strategy"]
-            else:
-                self._chosen[task.name] = self._measure(task, seeds)
-                strategy_cache.remember(task, len(seeds) * len(self.scales), self.costs[task.name])
-        return self._chosen[task.name]
-
-    def _measure(self, task, seeds: tuple) -> str:
-        """Interpreted or compiled for this task, from costs measured here (kept in ``costs``).
-
-        1. compiled: compile and run a program never compiled before (the reference with one
-           constant nudged at random, so neither JAX's memory nor its disk cache answers);
-        2. a run under ``AUTO_MEASURE_ABOVE_S`` stays interpreted (a compile per program would cost
-           as much as the run); a compile under ``AUTO_COMPILE_FRACTION`` of a run goes compiled
-           without building the interpreter (tens of seconds for the transformers): with one program
-           per call (the default group) the interpreter can save at most that compile per program;
-        3. otherwise the interpreter is built and times the reference, and the cheaper per program
-           wins: compile + run, or interpreted run.  (The reference's losses always come from
-           :meth:`reference_losses`, so every process divides by the same numbers.)
-        """
-        import jax.numpy as jnp
-
-        from symopt.evaluation.compiled import compiled_trainer, enable_persistent_cache
-
-        enable_persistent_cache()
-        args = (jnp.asarray(seeds, jnp.int32), jnp.asarray(self.scales, jnp.float32))
-        t0 = time.perf_counter()
-        probe = compiled_trainer(task, _unseen_variant(self.reference), grid=True).lower(*args).compile()
-        t_compile = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        np.asarray(probe(*args))
-        t_run = time.perf_counter() - t0
-        cost = {"compile_s": t_compile, "compiled_run_s": t_run}
-        if t_run < AUTO_MEASURE_ABOVE_S:
-            choice = "interpreted"
-        elif t_compile < AUTO_COMPILE_FRACTION * t_run:
-            choice = "compiled"
-        else:
-            _, cost["interpreted_run_s"] = self.interpreter(task).timed_losses(
-                [encode(self.reference)], seeds, self.scales)
-            choice = "compiled" if t_compile + t_run < cost["interpreted_run_s"] else "interpreted"
-        cost["strategy"] = choice
-        self.costs[task.name] = cost
-        return choice
+        if task.name not in self.costs:
+            self.costs[task.name] = auto_strategy.choose(task, seeds, self.scales, self.reference, self.interpreter)
+        return self.costs[task.name]["strategy"]
 
     # ------------------------------------------------------------------ training
     def _losses(self, programs: list[Program], task, seeds: tuple, strategy: str) -> list:
@@ -317,21 +269,6 @@ def _raise_if_out_of_memory(exc: Exception, lanes: int) -> None:
     if isinstance(exc, MemoryError) or "RESOURCE_EXHAUSTED" in text or "Out of memory" in text:
         raise UserError(f"{lanes} lanes (programs x funnel.lr_grid scales x seeds) do not fit in memory; "
                         "shorten funnel.lr_grid or the stage's seeds") from None
-
-
-def _unseen_variant(program: Program) -> Program:
-    """``program`` with its first constant nudged by a random factor (1 + <1e-3): code never compiled."""
-    import dataclasses
-    import os
-
-    nudge = 1.0 + 1e-3 * int.from_bytes(os.urandom(4), "little") / 2 ** 32
-    stmts = list(program.statements)
-    for i, st in enumerate(stmts):
-        for k, a in enumerate(st.args):
-            if not isinstance(a, str):
-                stmts[i] = st.replace(args=st.args[:k] + (a * nudge,) + st.args[k + 1:])
-                return dataclasses.replace(program, statements=tuple(stmts))
-    return program
 
 
 def make_evaluator(funnel="default", *, strategy: str = "auto", lr_grid=False,

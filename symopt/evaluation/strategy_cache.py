@@ -1,7 +1,7 @@
 """Measured evaluation strategies, remembered per machine next to JAX's compilation cache.
 
 The ``auto`` strategy measures, per task, whether compiling each program beats the
-compiled-once interpreter (see :meth:`Evaluator._measure`).  The answer depends on the
+compiled-once interpreter (see :func:`symopt.evaluation.auto_strategy.measure`).  The answer depends on the
 task, the number of lanes per call (seeds x lr scales), the device and the JAX version, so it is stored
 under exactly that key in ``<cache dir>/strategies.json`` (a private, user-owned
 directory): the next worker and the next run on this machine reuse it instead of

@@ -70,7 +70,7 @@ def recover(search) -> None:
                        rec)
     search.jobs.next_eval_id = len(records)
     search.meta.logged = {(m.get("evaluations"), m.get("hash")) for m in search.rundir.meta_validation()}
-    search.rng = np.random.default_rng([search.cfg["search"]["seed"], len(records)])
+    search.rng = np.random.default_rng([search.cfg.search.seed, len(records)])
     if search.engine is not None:
         search.engine.rng = search.rng
         for island in search.engine.islands:

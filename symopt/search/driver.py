@@ -33,6 +33,7 @@ from search_space.nonfinite import none_to_inf
 from search_space.parse import parse
 from search_space.printer import one_line
 from symopt.cache import FunctionalCache
+from symopt.config import Config
 from symopt.errors import UserError
 from symopt.rundir import RunDir
 from symopt.search import checkpoints
@@ -50,38 +51,38 @@ from symopt.search.result import SearchResult
 class Search:
     """One search: the engine's proposals through the funnel on the pool, logged, cached, ranked."""
 
-    def __init__(self, cfg: dict, rundir: RunDir, *, pool: WorkerPool | None = None,
+    def __init__(self, cfg: Config, rundir: RunDir, *, pool: WorkerPool | None = None,
                  progress: Progress | None = None):
         from proxies import load_funnel
         from search_space.seeds import load_seed
         from search_space.spaces import load_space
 
         self.cfg, self.rundir = cfg, rundir
-        s, fu, rc = cfg["search"], cfg["funnel"], cfg["ray"]
-        self.space = load_space(s["space"])
-        self.seed_cand = Cand.of(load_seed(s["seed_program"]))
+        s, fu, rc = cfg.search, cfg.funnel, cfg.ray
+        self.space = load_space(s.space)
+        self.seed_cand = Cand.of(load_seed(s.seed_program))
         self.options = EvolveOptions.from_config(cfg)
         try:
-            self.funnel = load_funnel(fu["name"])
+            self.funnel = load_funnel(fu.name)
         except ValueError as exc:
             raise UserError(f"funnel: {exc}") from None
-        used = fu["search_stages"] or len(self.funnel.stages)
+        used = fu.search_stages or len(self.funnel.stages)
         if used > len(self.funnel.stages):
             raise UserError(f"key 'funnel.search_stages' ({used}) exceeds the {len(self.funnel.stages)} stages of "
                             f"funnel {self.funnel.name!r}")
         self.stages = tuple(st.name for st in self.funnel.stages[:used])   # the stages the search uses
-        self.rank = fu["rank"]
-        self.promoter = Promoter(self.stages, {st.name: st.promote_top for st in self.funnel.stages}, fu["window"],
-                                 fu["promote_margin"])
-        self.hof = HallOfFame(cfg["run"]["hall_of_fame"], self.stages, self.rank)
-        self.rng = np.random.default_rng(s["seed"])
+        self.rank = fu.rank
+        self.promoter = Promoter(self.stages, {st.name: st.promote_top for st in self.funnel.stages}, fu.window,
+                                 fu.promote_margin)
+        self.hof = HallOfFame(cfg.run.hall_of_fame, self.stages, self.rank)
+        self.rng = np.random.default_rng(s.seed)
         self.cache = FunctionalCache()           # keyed by functional hash: fitness per stage
         self.meta = MetaValidation(self)
         self.engine: Engine | None = None         # made once the seed is scored
         self.seed_fitness: dict = {}
         self.pool = pool
         self.jobs = Scheduler(pool, self._cached_walk, self.stages, str(rundir.path))
-        self.in_flight = max(1, rc["workers"] * rc["in_flight"]) if rc["workers"] else 1
+        self.in_flight = max(1, rc.workers * rc.in_flight) if rc.workers else 1
         self.progress = progress or Progress(enabled=False)
         self.counters = dict(candidates=0, evaluated=0, cached=0, resubmitted=0)
         self.last_meta = self.last_checkpoint = 0
@@ -109,11 +110,11 @@ class Search:
 
     # -- proposing and telling ---------------------------------------------------
     def _fill(self) -> None:
-        budget, limit = self.cfg["search"]["budget"], self.cfg["search"]["time"]
+        budget, limit = self.cfg.search.budget, self.cfg.search.time
         while self.jobs.eval_in_flight() < self.in_flight:
             if limit and self.elapsed() >= limit:
                 return
-            n = self.cfg["ray"]["batch_size"]
+            n = self.cfg.ray.batch_size
             n = min(n, budget - self.jobs.next_eval_id) if budget else n
             if n <= 0:
                 return
@@ -192,16 +193,16 @@ class Search:
         self.last_checkpoint_time = time.monotonic()
 
     def _checkpoint_due(self) -> bool:
-        run = self.cfg["run"]
-        return (self.counters["candidates"] - self.last_checkpoint >= run["checkpoint_every"]
-                or time.monotonic() - self.last_checkpoint_time >= run["checkpoint_seconds"])
+        run = self.cfg.run
+        return (self.counters["candidates"] - self.last_checkpoint >= run.checkpoint_every
+                or time.monotonic() - self.last_checkpoint_time >= run.checkpoint_seconds)
 
     def run(self) -> SearchResult:
         if self.engine is None:   # a fresh run: evaluate the seed on every stage first
             self.progress.note(f"warming up: the workers build the trainers of stages {', '.join(self.stages)} "
                                f"and score the seed ({self.seed_cand.hash}) on each")
             self._score_seed()
-        meta_every = self.cfg["funnel"]["meta_every"]
+        meta_every = self.cfg.funnel.meta_every
         while True:
             self._fill()
             if not self.jobs.pending:
@@ -216,7 +217,7 @@ class Search:
                 if self._checkpoint_due():
                     self.checkpoint()
             self._show()
-        if self.cfg["funnel"]["meta_top"] and self.last_meta != self.counters["candidates"]:
+        if self.cfg.funnel.meta_top and self.last_meta != self.counters["candidates"]:
             self.last_meta = self.counters["candidates"]
             self.meta.submit()
             while self.jobs.pending:
@@ -246,4 +247,4 @@ class Search:
         self.progress.update(force=force, evaluations=self.counters["candidates"], elapsed=self.elapsed(),
                              hit_rate=self.counters["cached"] / max(1, self.counters["candidates"] - 1),
                              best=score, program=one_line(parse(best["program"])) if best else "",
-                             budget=self.cfg["search"]["budget"] or None, time_limit=self.cfg["search"]["time"] or None)
+                             budget=self.cfg.search.budget or None, time_limit=self.cfg.search.time or None)

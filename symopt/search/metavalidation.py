@@ -19,16 +19,16 @@ class MetaValidation:
 
     def heldout_stage(self, entry: dict) -> str:
         """Where held-out seeds re-score an entry: its highest stage, or the configured one."""
-        want = self.search.cfg["funnel"]["heldout_stage"]
+        want = self.search.cfg.funnel.heldout_stage
         return [s for s in self.search.stages if s in entry["fitness"]][-1] if want == "highest" else want
 
     def submit(self) -> None:
         """Meta-validate the top of the hall of fame not scored yet, then log the scores of the whole top."""
         s = self.search
-        top = s.hof.entries()[: s.cfg["funnel"]["meta_top"]]
+        top = s.hof.entries()[: s.cfg.funnel.meta_top]
         if not top:
             return
-        heldout = list(s.funnel.heldout_seeds) if s.cfg["funnel"]["heldout"] else []
+        heldout = list(s.funnel.heldout_seeds) if s.cfg.funnel.heldout else []
         items = [{"hash": e["hash"], "program": e["program"], "stage": self.heldout_stage(e)}
                  for e in top if e["hash"] not in self.scores]
         s.jobs.submit_meta(items, [e["hash"] for e in top], s.counters["candidates"], heldout)

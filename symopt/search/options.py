@@ -17,8 +17,12 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+from typing import TYPE_CHECKING
 
 from symopt.errors import UserError
+
+if TYPE_CHECKING:
+    from symopt.config import Config
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,8 +95,16 @@ class EvolveOptions:
         return cls(**options)
 
     @classmethod
-    def from_config(cls, cfg: dict) -> EvolveOptions:
-        """Options of a resolved ``symopt search`` config (:mod:`symopt.config`)."""
-        ev = cfg["evolution"]
+    def from_config(cls, cfg: Config) -> EvolveOptions:
+        """Options of a resolved ``symopt search`` config: its ``[evolution]`` section, ``search.lr_linear``
+        and ``ray.batch_size``.
+
+        >>> from symopt.config import load_config
+        >>> cfg = load_config(overrides={"evolution": {"population": 12, "tournament": 3}})
+        >>> o = EvolveOptions.from_config(cfg)
+        >>> (o.population, o.tournament, o.batch) == (12, 3, cfg.ray.batch_size)
+        True
+        """
+        ev = dataclasses.asdict(cfg.evolution)
         keys = {k: ev[k] for k in cls.names() if k in ev}
-        return cls(**keys, lr_linear=cfg["search"]["lr_linear"], batch=cfg["ray"]["batch_size"])
+        return cls(**keys, lr_linear=cfg.search.lr_linear, batch=cfg.ray.batch_size)

@@ -2,7 +2,7 @@
 
 >>> from symopt.config import load_config
 >>> cfg = load_config(overrides={"search": {"budget": 0}})
->>> cfg["search"]["budget"]
+>>> cfg.search.budget
 0
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 
-from symopt.config import dumps
+from symopt.config import Config, default_config, dumps, merge
 from symopt.errors import UserError
 from symopt.rundir import RunDir
 from symopt.search import checkpoints
@@ -23,30 +23,30 @@ def default_run_dir() -> str:
     return os.path.join("runs", time.strftime("search-%Y%m%d-%H%M%S", time.gmtime()))
 
 
-def make_pool(cfg: dict):
+def make_pool(cfg: Config):
     from proxies import load_funnel
     from symopt.search.workers import Pool, RayPool, init_ray
 
-    rc, name, grid = cfg["ray"], cfg["funnel"]["name"], tuple(cfg["funnel"]["lr_grid"])
+    rc, name, grid = cfg.ray, cfg.funnel.name, cfg.funnel.lr_grid
     try:
         stages = tuple(s.name for s in load_funnel(name).stages)
     except ValueError as exc:
         raise UserError(f"funnel: {exc}") from None
-    if rc["workers"] == 0:
+    if rc.workers == 0:
         return Pool(name, lr_grid=grid)
-    init_ray(rc["address"], num_cpus=max(rc["workers"], os.cpu_count() or 1))
-    return RayPool(name, rc["workers"], gpus_per_worker=rc["gpus_per_worker"],
-                   max_restarts=rc["max_restarts"], deadline=rc["batch_deadline"], warm=stages[:1], lr_grid=grid)
+    init_ray(rc.address, num_cpus=max(rc.workers, os.cpu_count() or 1))
+    return RayPool(name, rc.workers, gpus_per_worker=rc.gpus_per_worker,
+                   max_restarts=rc.max_restarts, deadline=rc.batch_deadline, warm=stages[:1], lr_grid=grid)
 
 
-def run_search(config: dict, *, resume: str | os.PathLike | None = None, pool=None,
+def run_search(config: Config, *, resume: str | os.PathLike | None = None, pool=None,
                progress: Progress | None = None) -> SearchResult:
     """Run (or, with ``resume=DIR``, continue) a search configured by ``config`` (see :mod:`symopt.config`)."""
     if resume is not None:
         rundir = RunDir.open(resume).lock()     # one writer per run directory: see RunDir.lock
     else:
-        path = config["search"]["run_dir"] or default_run_dir()
-        config = {**config, "search": {**config["search"], "run_dir": str(path)}}
+        path = config.search.run_dir or default_run_dir()
+        config = config.override({"search": {"run_dir": str(path)}}, "run directory")
         rundir = RunDir.create(path, dumps(config), lock=True)
     own_pool = pool is None
     try:
@@ -67,14 +67,10 @@ def run_search(config: dict, *, resume: str | os.PathLike | None = None, pool=No
         rundir.unlock()
 
 
-def resume_config(path: str | os.PathLike, overrides: dict | None = None) -> dict:
+def resume_config(path: str | os.PathLike, overrides: dict | None = None) -> Config:
     """The resolved config of the run at ``path`` (with ``overrides`` applied and written back)."""
-    from symopt.config import merge
-
     rundir = RunDir.open(path)
     raw = rundir.config()
-    from symopt.config import default_config
-
     cfg = merge(default_config(), raw, str(rundir.child("config.toml")))
     if overrides:
         cfg = merge(cfg, overrides, "command line")
