@@ -135,8 +135,8 @@ def test_measured_drop_of_a_negligible_coupling_names_lion():
     found = prog("t1 = interp(g, m, 0.006)", "m = interp(g, v, 0.912)", "t2 = lr * 0.001", "update = sign(m)",
                  "update = update * t2", "t3 = interp(t1, m, -0.5)", "v = interp(t3, v, 0.992)")
     assert recognise(found).family is None
-    d = simplify(found, measure=True, evaluator=_Planted(), stage="planted", seeds=range(4), kinds=("drop_small",))
-    assert [s.rule for s in d.steps if s.kind == "measured"] == ["measured_drop_small"]
+    d = simplify(found, measure=True, evaluator=_Planted(), stage="planted", seeds=range(4), kinds=("drop_term",))
+    assert [s.rule for s in d.steps if s.kind == "measured"] == ["measured_drop_term"]
     r = recognise(d.program)
     assert r.family == "lion"
     assert r.constants["b1"] == pytest.approx(0.912) and r.constants["b2"] == pytest.approx(0.988352, rel=1e-6)

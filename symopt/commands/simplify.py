@@ -14,8 +14,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also unwrap and round by measurement on the proxies (labelled 'measured')")
     parser.add_argument("--funnel", default="default", help="funnel for measured steps (default: default)")
     parser.add_argument("--stage", default="A", help="funnel stage for measured steps (default: A)")
-    parser.add_argument("--seeds", type=seed_list, default="0,1,2,3",
-                        help="seeds of the paired comparison, comma-separated (default: 0,1,2,3)")
+    parser.add_argument("--seeds", type=seed_list, default=None,
+                        help="seeds of the paired comparison, comma-separated (default: the funnel's held-out "
+                             "seeds, which no search trained on)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--export", metavar="NAME", help="also export the result as NAME into --out")
     parser.add_argument("--out", metavar="DIR", help="folder for --export")
