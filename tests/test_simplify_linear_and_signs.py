@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from search_space.parse import parse
+from search_space.seeds import load_seed
 from symopt.equiv import numeric_deviation
 from symopt.recognise import recognise
 from symopt.simplify import simplify, simplify_exact
@@ -140,3 +141,46 @@ def test_measured_drop_of_a_negligible_coupling_names_lion():
     r = recognise(d.program)
     assert r.family == "lion"
     assert r.constants["b1"] == pytest.approx(0.912) and r.constants["b2"] == pytest.approx(0.988352, rel=1e-6)
+
+
+def test_measured_pass_reaches_lion_from_a_program_of_the_main_job():
+    """The best program of ``symopt rediscover --seed 3``: a clip of a normalised update (a sign only after the
+    clip-to-sign step), and a momentum fed by a correction of g that only matters for large gradients. The
+    structural kinds run to a fixpoint (dropping the correction's terms only pays once the clip is a sign)."""
+    found = prog("t1 = tanh(g)", "t2 = interp(g, t1, 1.512)", "m1 = interp(g, v, 0.9123)", "sq = square(t2)",
+                 "t0 = interp(t2, t1, 2.393)", "update = m1 / sq", "lr = lr * 0.0003451", "update = clip(update, lr)",
+                 "t3 = interp(t0, m1, sq)", "t4 = interp(t3, t0, 1.334)", "v = interp(t4, v, 0.9923)")
+    assert recognise(found).family is None
+    d = simplify(found, measure=True, evaluator=_Planted(), stage="planted", seeds=range(4))
+    measured = [s.rule for s in d.steps if s.kind == "measured"]
+    assert measured[0] == "measured_clip_sign" and "measured_drop_term" in measured
+    r = recognise(d.program)
+    assert r.family == "lion"
+    assert r.constants["b1"] == pytest.approx(0.91) and r.constants["b2"] == pytest.approx(0.99)
+
+
+def test_measured_pass_keeps_lion_as_it_is():
+    """Every structural candidate of Lion (drop either operand of a moving average, remove the sign) changes
+    its update stream, so the measured pass keeps none of them."""
+    d = simplify(load_seed("lion"), measure=True, evaluator=_Planted(), stage="planted", seeds=range(4),
+                 kinds=("unwrap", "clip_sign", "drop_term"))
+    assert [s for s in d.steps if s.kind == "measured"] == []
+    assert recognise(d.program).family == "lion"
+
+
+def test_measured_steps_are_judged_on_the_funnels_held_out_seeds():
+    from types import SimpleNamespace
+
+    from proxies import load_funnel
+    from symopt.simplify.measured import SEEDS, default_seeds
+
+    funnel = load_funnel("default")
+    # an evaluator exposes its funnel; measured steps use the seeds no search trained on
+    assert default_seeds(SimpleNamespace(funnel=funnel)) == tuple(funnel.heldout_seeds)
+    assert not set(default_seeds(SimpleNamespace(funnel=funnel))) & {s for st in funnel.stages for s in st.seeds}
+    assert default_seeds(_Planted()) == SEEDS
+
+
+def test_unknown_measured_kind_is_an_error():
+    with pytest.raises(ValueError, match="unknown measured kinds"):
+        simplify(load_seed("lion"), measure=True, evaluator=_Planted(), kinds=("drop_small",))

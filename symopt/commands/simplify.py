@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     if args.measure:
         from symopt.evaluation import make_evaluator
 
-        evaluator = make_evaluator(args.funnel)
+        evaluator = make_evaluator(args.funnel, lr_grid=True)   # scored as the search scores: best lr scale
         evaluator.stage(args.stage)  # a clear error for an unknown stage
         options = {"stage": args.stage, "seeds": args.seeds}
     d = simplify(program, measure=args.measure, evaluator=evaluator, **options)

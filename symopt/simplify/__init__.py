@@ -81,6 +81,6 @@ def simplify(program: Program, *, measure: bool = False, evaluator=None, **measu
         if evaluator is None:
             from symopt.evaluation import make_evaluator
 
-            evaluator = make_evaluator("default")
+            evaluator = make_evaluator("default", lr_grid=True)
         measured_pass(log, evaluator, exact_pass, **measure_options)
     return log.derivation()
