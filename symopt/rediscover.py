@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -80,13 +79,9 @@ def _export(final: Program, name: str, run_dir: Path, prov: dict, rec, o: Option
         if o.export_to:
             log(f"{o.export_to} left as it was: only an exported optimizer replaces the shipped one")
         return export_dir, False
-    if o.export_to:
-        target = Path(o.export_to)
-        target.mkdir(parents=True, exist_ok=True)
-        for f in export_dir.iterdir():
-            if f.is_file():
-                shutil.copy2(f, target / f.name)
-        log(f"replaced the shipped result in {target}/")
+    if o.export_to:     # exported again, not copied: the modules' examples import from the target package
+        export_program(final, name, Path(o.export_to), prov, recognition=rec)
+        log(f"replaced the shipped result in {o.export_to}/")
     return export_dir, True
 
 
@@ -126,7 +121,8 @@ def rediscover(cfg: Config, o: Options, log: Callable[[str], None] = print, prog
     fitness = {s: inf_to_none(v) for s, v in scores.items()}
     lineage_rec = _lineage(run_dir, entry["hash"])
     prov = provenance("search", o.command, run=str(run_dir), seed=cfg.search.seed, lineage=lineage_rec,
-                      stage_fitness={**fitness, "meta": meta}, derivation=derivation.to_json())
+                      stage_fitness={**fitness, "meta": meta}, derivation=derivation.to_json(),
+                      config=cfg.to_dict())
     export_dir, exported = _export(final, rec.family or "found", run_dir, prov, rec, o, log)
     summary = {
         "run_dir": str(run_dir), "family": rec.family, "program": format_program(final),

@@ -51,8 +51,16 @@ def test_search_is_logged_and_export_carries_provenance(job):
     prov = json.load(open(os.path.join(export, [f for f in files if f.endswith(".provenance.json")][0])))
     assert prov["source"] == "search" and prov["run"] == summary["run_dir"]
     assert "symopt rediscover" in prov["command"]
-    # --export-to copied the same files
+    # enough to replay the run: its resolved config (the seed, the budget, the funnel) and the seed's lineage
+    from symopt.config import Config
+
+    cfg = Config.from_dict(prov["config"], "provenance")
+    assert cfg.search.seed == prov["seed"] and cfg.search.budget == 30
+    assert prov["lineage"] and prov["stage_fitness"].keys() >= {"A", "meta"}
+    # --export-to wrote the same files, as a package of its own name (the torch example imports from it)
     assert sorted(os.listdir(tmp / "shipped")) == files
+    torch_module = [f for f in files if f.endswith("_torch.py")][0]
+    assert "from shipped.torch import" in (tmp / "shipped" / torch_module).read_text()
     # the progress and the summary went to stderr, so stdout is only the JSON object
     assert len(r.stdout.strip().splitlines()) == 1 and "fitness vs AdamW" in r.stderr
 

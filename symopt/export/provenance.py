@@ -9,11 +9,11 @@ from pathlib import Path
 from search_space.nonfinite import inf_to_none
 
 SOURCES = ("search", "derivation")
-KEYS = ("source", "command", "input", "run", "seed", "lineage", "stage_fitness", "derivation")
+KEYS = ("source", "command", "input", "run", "seed", "lineage", "stage_fitness", "derivation", "config")
 
 
 def provenance(source: str, command: str, *, input: str | None = None, run: str | None = None,
-               seed=None, lineage=(), stage_fitness=None, derivation=()) -> dict:
+               seed=None, lineage=(), stage_fitness=None, derivation=(), config: dict | None = None) -> dict:
     """A provenance record (what :func:`symopt.export.export_program` writes beside an export).
 
     Args:
@@ -25,6 +25,7 @@ def provenance(source: str, command: str, *, input: str | None = None, run: str 
       lineage: the ancestry of the program in the run.
       stage_fitness: fitness per funnel stage.
       derivation: the simplification steps (``Derivation.to_json()``).
+      config: the search's resolved configuration (``Config.to_dict()``), enough to replay the run.
 
     >>> provenance("derivation", "symopt export lion --name lion --out x")["source"]
     'derivation'
@@ -32,7 +33,8 @@ def provenance(source: str, command: str, *, input: str | None = None, run: str 
     if source not in SOURCES:
         raise ValueError(f"provenance source must be one of {SOURCES}, got {source!r}")
     return {"source": source, "command": command, "input": input, "run": run, "seed": seed,
-            "lineage": list(lineage), "stage_fitness": dict(stage_fitness or {}), "derivation": list(derivation)}
+            "lineage": list(lineage), "stage_fitness": dict(stage_fitness or {}), "derivation": list(derivation),
+            "config": config}
 
 
 def command_line(argv=None) -> str:
