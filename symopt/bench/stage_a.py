@@ -10,7 +10,8 @@ Keys (``symopt bench evaluator``):
   call);
 * ``speedup``: their ratio;
 * ``lanes_vs_sequential``: on today's stage A, the 3 lr scales as lanes of one call against the same
-  scales run one call after another (what an lr grid cost before: 3 separate runs).
+  scales run one call after another (what an lr grid cost before: 3 separate runs);
+* ``grid_cost_vs_one_scale``: the grid's time per candidate over one lr scale's (1 would make the grid free).
 
 Each figure is the median over ``repeats`` timings of the same mutated programs, after a warm-up
 that compiles everything (compilation is not throughput).
@@ -62,9 +63,12 @@ def run(quick: bool = False, log=print) -> dict:
             ev.evaluate_losses(ps, "A")
     seq = _per_s(sequential, programs, repeats)
     lanes = _per_s(lambda ps: new_ev.evaluate_losses(ps, "A"), programs, repeats)
+    one = _per_s(lambda ps: singles[LR_GRID.index(1.0)].evaluate_losses(ps, "A"), programs, repeats)
     out = {"stage_a_candidates_per_s_old": old, "stage_a_candidates_per_s": new, "speedup": new / old,
-           "lanes_vs_sequential": lanes / seq, "old_task": old_ev.stage("A").task, "task": new_ev.stage("A").task}
+           "lanes_vs_sequential": lanes / seq, "grid_cost_vs_one_scale": one / lanes,
+           "old_task": old_ev.stage("A").task, "task": new_ev.stage("A").task}
     if log:
         log(f"  stage A: {old:.2f} -> {new:.1f} candidates/s ({new / old:.0f}x; {out['old_task']} -> "
-            f"{out['task']}); lr grid as lanes vs one scale per call: {out['lanes_vs_sequential']:.2f}x")
+            f"{out['task']}); lr grid as lanes vs one scale per call: {out['lanes_vs_sequential']:.2f}x; "
+            f"the grid costs {out['grid_cost_vs_one_scale']:.2f}x one scale")
     return out

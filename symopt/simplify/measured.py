@@ -61,15 +61,20 @@ def unwrap_candidates(program: Program) -> list[tuple[str, Program]]:
         op = OPS[n.op]
         if not ((op.kind == "elementwise" and op.arity == 1) or n.op in UNWRAP):
             continue
-        x = n.args[0]
-        if not isinstance(x, int) or types[x] != types[nid]:
-            continue
-        h = g.copy()
-        h.replace(nid, x)
-        p = _valid_program(h)
+        p = _read_instead(g, types, nid, n.args[0])
         if p is not None:
             out.append((f"remove {n.op}: {n.name} = {n.op}(...) reads its argument directly", p))
     return out
+
+
+def _read_instead(g: Graph, types: dict, nid: int, x) -> Program | None:
+    """The program in which the uses of node ``nid`` read node ``x`` instead (None when ``x`` is a constant,
+    of another type, or the result is not valid)."""
+    if not isinstance(x, int) or types[x] != types[nid]:
+        return None
+    h = g.copy()
+    h.replace(nid, x)
+    return _valid_program(h)
 
 
 def _valid_program(g: Graph) -> Program | None:
@@ -115,11 +120,7 @@ def drop_term_candidates(program: Program) -> list[tuple[str, Program]]:
         if n.op != "interp":
             continue
         for keep in n.args[:2]:
-            if not isinstance(keep, int) or types[keep] != types[nid]:
-                continue
-            h = g.copy()
-            h.replace(nid, keep)
-            p = _valid_program(h)
+            p = _read_instead(g, types, nid, keep)
             if p is not None:
                 name = g.nodes[keep].name if keep in g.nodes else "its operand"
                 out.append((f"drop a term: {n.name} = interp(...) reads {name} alone", p))
