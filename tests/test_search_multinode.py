@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-BUDGET = 240
+BUDGET = 600
 REMOVE_AT = 40          # logged candidates when the second node goes
 CONFIG = """
 [search]
@@ -96,7 +96,9 @@ def test_search_across_two_nodes_survives_losing_one(tmp_path):
     # 0 evaluations lost or duplicated: every eval_id once, in order
     records = [json.loads(line) for line in (run / "evaluations.jsonl").read_text().splitlines()]
     evaluated = [r for r in records if not r["cached"]]
-    assert len({r["worker"] for r in evaluated[-20:]}) == 1      # the last ones by the worker left
+    # the last ones by the worker left (a removed node's worker can go on for a second or two, ~100
+    # evaluations of the test funnel, before Ray notices its node is gone)
+    assert len({r["worker"] for r in evaluated[-150:]}) == 1, seen["logged_at_removal"]
     assert [r["eval_id"] for r in records] == list(range(BUDGET))
     assert len({r["eval_id"] for r in records}) == BUDGET
     counters = seen["result"]["counters"]
