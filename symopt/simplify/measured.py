@@ -122,8 +122,7 @@ def drop_term_candidates(program: Program) -> list[tuple[str, Program]]:
         for keep in n.args[:2]:
             p = _read_instead(g, types, nid, keep)
             if p is not None:
-                name = g.nodes[keep].name if keep in g.nodes else "its operand"
-                out.append((f"drop a term: {n.name} = interp(...) reads {name} alone", p))
+                out.append((f"drop a term: {n.name} = interp(...) reads {g.nodes[keep].name} alone", p))
     return out
 
 
@@ -232,8 +231,13 @@ def measured_pass(log, evaluator, exact_pass, *, stage: str = STAGE, seeds=None,
         evaluator, "description", f"seeds {list(seeds)}")
     step = _Step(log, evaluator, exact_pass, stage, seeds, where)
     structural = [k for k in kinds if k != "round"]
+    settled: dict[str, Program] = {}     # kind -> the program on which it last found nothing to keep
     for _ in range(max_rounds):
-        if not any([step.structural(kind, max_rounds) for kind in structural]):
+        for kind in structural:
+            if settled.get(kind) != log.program:     # judging the same program again would only repeat it
+                step.structural(kind, max_rounds)
+                settled[kind] = log.program
+        if all(settled[kind] == log.program for kind in structural):
             break
     if "round" in kinds:
         step.rounding(max_rounds)
@@ -263,15 +267,12 @@ class _Step:
         self.exact_pass(self.log)
         return True
 
-    def structural(self, kind: str, max_rounds: int) -> bool:
-        """Keep changes of ``kind`` while one passes (two-sided: behaviour must not change); whether any was kept."""
-        kept = False
+    def structural(self, kind: str, max_rounds: int) -> None:
+        """Keep changes of ``kind`` while one passes (two-sided: behaviour must not change)."""
         for _ in range(max_rounds):
             cands = _CANDIDATES[kind](self.log.program)
             if not cands or not self._keep(kind, self._judge(cands, two_sided=True)):
-                break
-            kept = True
-        return kept
+                return
 
     def rounding(self, max_rounds: int) -> None:
         """Round constants, shortest first, skipping roundings already rejected."""
