@@ -10,7 +10,7 @@ import functools
 import os
 from typing import Any
 
-from located_toml import load_toml
+from filekit.toml import load_toml
 
 from .schedules import SCHEDULES
 

@@ -35,10 +35,10 @@ import math
 import os
 from importlib import resources
 
+from filekit.toml import load_toml, parse_toml
 from search_space.errors import InputError, ProgramError
 from search_space.ops import OPS
 from search_space.program import Program
-from search_space.toml_input import load_toml, parse_toml
 
 MUTATION_KINDS = ("insert", "delete", "modify", "duplicate", "wrap", "moving_average")
 _TOP_KEYS = {"name", "description", "seed", "max_statements", "functions", "mutation", "constants"}
@@ -118,11 +118,11 @@ def load_space(name_or_path: str | os.PathLike) -> Space:
     """
     text = os.fspath(name_or_path)
     if os.sep in text or text.endswith(".toml") or os.path.exists(text):
-        return _from_dict(load_toml(text, what="search space"), text)
+        return _from_dict(load_toml(text, what="search space", error=InputError), text)
     res = resources.files("search_space") / "spaces" / f"{text}.toml"
     if not res.is_file():
         raise InputError(f"no search space named {text!r} (known: {', '.join(space_names())})")
-    return _from_dict(parse_toml(res.read_bytes(), str(res)), str(res))
+    return _from_dict(parse_toml(res.read_bytes(), str(res), error=InputError), str(res))
 
 
 def _fail(path: str, key: str, msg: str) -> InputError:

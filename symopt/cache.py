@@ -21,8 +21,8 @@ import hashlib
 
 import numpy as np
 
+from filekit.nonfinite import inf_to_none, none_to_inf
 from search_space.hashing import functional_hash
-from search_space.nonfinite import inf_to_none, none_to_inf
 from search_space.program import Program
 
 FINGERPRINT_STEPS = 3

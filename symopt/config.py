@@ -29,7 +29,7 @@ import typing
 from importlib import resources
 from typing import Any
 
-from located_toml import load_toml, parse_toml
+from filekit.toml import load_toml, parse_toml
 from symopt.errors import UserError
 
 DEFAULT_NAME = "search.toml"

@@ -10,7 +10,7 @@ and a resume (``state()`` / ``restore()`` or replaying the told history).
 
 >>> import numpy as np
 
-from search_space.nonfinite import inf_to_none, none_to_inf
+from filekit.nonfinite import inf_to_none, none_to_inf
 >>> evo = RegularizedEvolution(0, lambda x, rng: (x + 1, "inc"), seed_score=5.0,
 ...                            population=3, tournament=2, rng=np.random.default_rng(0))
 >>> [p.candidate for p in evo.ask(2)]
@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from search_space.nonfinite import inf_to_none, none_to_inf
+from filekit.nonfinite import inf_to_none, none_to_inf
 
 
 @dataclasses.dataclass

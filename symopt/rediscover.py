@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from search_space.nonfinite import inf_to_none
+from filekit.nonfinite import inf_to_none
 from search_space.parse import parse
 from search_space.printer import format_program
 from search_space.program import Program
@@ -62,7 +62,7 @@ def _pick(hof: list[dict], evaluator, top: int, log: Callable[[str], None]) -> t
 def _export(final: Program, name: str, run_dir: Path, prov: dict, rec, o: Options, log) -> tuple[Path, bool]:
     """Export the result to ``RUN/export/`` (and ``o.export_to``); a program the exporters cannot
     express (e.g. one that reads ``lr`` other than as a factor) keeps its program and provenance there."""
-    from search_space.atomic_file import write_atomic
+    from filekit.atomic import write_atomic
     from symopt.export import export_program
     from symopt.export.provenance import provenance_json
 

@@ -37,9 +37,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from located_toml import load_toml
-from search_space.atomic_file import write_atomic
-from search_space.nonfinite import inf_to_none
+from filekit.atomic import write_atomic
+from filekit.nonfinite import inf_to_none
+from filekit.toml import load_toml
 from symopt.errors import UserError
 
 CONFIG, EVALS, META, CHECKPOINT, HOF, REPORT, LOCK = (

@@ -21,7 +21,7 @@ from symopt.errors import UserError
 from symopt.rundir import RunDir
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("search_space", "symopt", "proxies", "discovered")
+PACKAGES = ("filekit", "search_space", "symopt", "proxies", "discovered")
 
 # Calls that execute or deserialise code.  Attribute calls are matched on "<module>.<attr>".
 FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__", "execfile", "input"}

@@ -19,7 +19,7 @@ import math
 import time
 from collections.abc import Callable
 
-from search_space.nonfinite import inf_to_none
+from filekit.nonfinite import inf_to_none
 
 SEEDS = ("adamw", "lion", "signum", "sgd_momentum", "signsgd")
 

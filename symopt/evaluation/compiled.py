@@ -16,16 +16,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from filekit.machine_cache import cache_dir
 from search_space import execute
 from search_space.program import Program
 from symopt.evaluation.encoding import MAX_STATES, Encoded
 from symopt.evaluation.interpreter import leaf_segments, make_step
 from symopt.evaluation.training import make_run
-
-
-def cache_dir() -> str:
-    root = os.environ.get("SYMOPT_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "symopt")
-    return os.path.join(root, "jax")
 
 
 def enable_persistent_cache() -> None:

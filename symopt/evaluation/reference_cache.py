@@ -11,21 +11,10 @@ read them instead of training again, and every process of a run divides by the v
 
 from __future__ import annotations
 
-import json
-import os
-
-from search_space.atomic_file import write_atomic
-from symopt.evaluation.strategy_cache import key, machine_file, read_machine_file
+from filekit import machine_cache
+from symopt.evaluation.strategy_cache import key
 
 FILE = "references.json"
-
-
-def _path() -> str:
-    return machine_file(FILE)
-
-
-def _load() -> dict:
-    return read_machine_file(FILE)
 
 
 def _entry(seed: int, scale: float) -> str:
@@ -34,7 +23,7 @@ def _entry(seed: int, scale: float) -> str:
 
 def recall(task, n_lanes: int, strategy: str) -> dict:
     """``{(seed, scale): loss}`` stored for this task, lane width and strategy on this machine."""
-    table = _load().get(f"{key(task, n_lanes)}|{strategy}", {})
+    table = machine_cache.read(FILE).get(f"{key(task, n_lanes)}|{strategy}", {})
     out = {}
     for k, v in table.items() if isinstance(table, dict) else ():
         try:
@@ -47,13 +36,8 @@ def recall(task, n_lanes: int, strategy: str) -> dict:
 
 def remember(task, n_lanes: int, strategy: str, losses: dict) -> None:
     """Add ``{(seed, scale): loss}`` to the store (a read-only cache directory costs nothing but time)."""
-    path = _path()
-    try:
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        data = _load()
-        table = data.setdefault(f"{key(task, n_lanes)}|{strategy}", {})
-        for (seed, scale), loss in losses.items():
-            table[_entry(seed, scale)] = loss if loss != float("inf") else None
-        write_atomic(path, json.dumps(data, indent=1, sort_keys=True))
-    except OSError:
-        pass
+    data = machine_cache.read(FILE)
+    table = data.setdefault(f"{key(task, n_lanes)}|{strategy}", {})
+    for (seed, scale), loss in losses.items():
+        table[_entry(seed, scale)] = loss if loss != float("inf") else None
+    machine_cache.write(FILE, data)

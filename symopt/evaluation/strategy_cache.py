@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 
-from search_space.atomic_file import write_atomic
+from filekit import machine_cache
 
 FILE = "strategies.json"
 
@@ -28,34 +27,9 @@ def key(task, n_lanes: int) -> str:
     return f"{task.name}|{digest}|lanes={n_lanes}|{device.platform}|{device.device_kind}|jax-{jax.__version__}"
 
 
-def machine_file(name: str) -> str:
-    """The path of a per-machine store ``name`` in the private cache directory."""
-    from symopt.evaluation.compiled import cache_dir
-
-    return os.path.join(cache_dir(), name)
-
-
-def read_machine_file(name: str) -> dict:
-    """A per-machine JSON store (``{}`` when missing or damaged: a cache is never an error)."""
-    try:
-        with open(machine_file(name), encoding="utf-8") as fh:
-            data = json.load(fh)
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
-
-def _path() -> str:
-    return machine_file(FILE)
-
-
-def _load() -> dict:
-    return read_machine_file(FILE)
-
-
 def recall(task, n_lanes: int) -> dict | None:
     """The stored measurement (``{"strategy", costs...}``) for this task and machine, or None."""
-    entry = _load().get(key(task, n_lanes))
+    entry = machine_cache.read(FILE).get(key(task, n_lanes))
     if isinstance(entry, dict) and entry.get("strategy") in ("interpreted", "compiled"):
         return entry
     return None
@@ -63,11 +37,6 @@ def recall(task, n_lanes: int) -> dict | None:
 
 def remember(task, n_lanes: int, cost: dict) -> None:
     """Store a measurement (atomically: temp file + rename; concurrent writers both measured)."""
-    path = _path()
-    try:
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        data = _load()
-        data[key(task, n_lanes)] = cost
-        write_atomic(path, json.dumps(data, indent=1, sort_keys=True))
-    except OSError:
-        pass    # a read-only cache costs a measurement next time, nothing else
+    data = machine_cache.read(FILE)
+    data[key(task, n_lanes)] = cost
+    machine_cache.write(FILE, data)     # a read-only cache costs a measurement next time, nothing else

@@ -20,7 +20,7 @@ import keyword
 import re
 from pathlib import Path
 
-from search_space.atomic_file import write_atomic
+from filekit.atomic import write_atomic
 from search_space.printer import format_program
 from search_space.program import Program
 from symopt.errors import UserError

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from search_space.nonfinite import inf_to_none
+from filekit.nonfinite import inf_to_none
 
 SOURCES = ("search", "derivation")
 KEYS = ("source", "command", "input", "run", "seed", "lineage", "stage_fitness", "derivation", "config")

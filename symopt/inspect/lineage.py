@@ -13,7 +13,7 @@ import difflib
 
 import networkx as nx
 
-from search_space.nonfinite import none_to_inf
+from filekit.nonfinite import none_to_inf
 from search_space.printer import format_statement
 from symopt.errors import UserError
 from symopt.inspect.rundata import evaluations, find_hash, program_of

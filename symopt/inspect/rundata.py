@@ -10,8 +10,8 @@ import math
 import os
 import warnings
 
+from filekit.nonfinite import none_to_inf
 from search_space.errors import InputError
-from search_space.nonfinite import none_to_inf
 from search_space.parse import parse
 from search_space.program import Program
 from symopt.errors import UserError

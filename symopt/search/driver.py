@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-from search_space.nonfinite import none_to_inf
+from filekit.nonfinite import none_to_inf
 from search_space.parse import parse
 from search_space.printer import one_line
 from symopt.cache import FunctionalCache

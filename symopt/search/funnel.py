@@ -31,7 +31,7 @@ from collections import deque
 
 import numpy as np
 
-from search_space.nonfinite import none_to_inf
+from filekit.nonfinite import none_to_inf
 
 
 def highest_stage(fitness: dict, stages: tuple[str, ...]) -> str | None:

@@ -16,7 +16,7 @@ import itertools
 import math
 from collections.abc import Sequence
 
-from search_space.nonfinite import none_to_inf
+from filekit.nonfinite import none_to_inf
 from search_space.printer import format_program
 from search_space.program import Program
 

@@ -22,7 +22,7 @@ import signal
 import time
 from typing import Any
 
-from search_space.nonfinite import inf_to_none
+from filekit.nonfinite import inf_to_none
 from symopt.errors import UserError
 from symopt.search.funnel import promoted
 

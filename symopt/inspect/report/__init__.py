@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from filekit.atomic import write_atomic
 from search_space.analysis import analyze
-from search_space.atomic_file import write_atomic
 from search_space.printer import format_program, format_return, format_signature, format_statement
 from symopt.errors import UserError
 from symopt.inspect import lineage as lin

@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from search_space.nonfinite import none_to_inf
+from filekit.nonfinite import none_to_inf
 
 
 def stage_series(records: list[dict], stage: str, window: int = 100) -> dict:

@@ -1,4 +1,5 @@
-"""The helpers every package shares: TOML input with located errors, atomic file writes, inf <-> null in JSON."""
+"""The file helpers every package shares (``filekit``): TOML input with located errors, atomic file writes,
+inf <-> null in JSON, per-machine cache files."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search_space.atomic_file import write_atomic
+from filekit import machine_cache
+from filekit.atomic import write_atomic
+from filekit.nonfinite import inf_to_none, none_to_inf
+from filekit.toml import load_toml, parse_toml
 from search_space.errors import InputError
-from search_space.nonfinite import inf_to_none, none_to_inf
-from search_space.toml_input import load_toml, parse_toml
 
 
 @pytest.mark.parametrize("data, where", [
@@ -24,7 +26,7 @@ from search_space.toml_input import load_toml, parse_toml
 ])
 def test_toml_errors_are_one_located_line(data, where):
     with pytest.raises(InputError) as info:
-        parse_toml(data, "x.toml")
+        parse_toml(data, "x.toml", error=InputError)
     msg = str(info.value)
     assert msg.startswith(where) and "\n" not in msg, msg
 
@@ -36,7 +38,7 @@ def test_load_toml_names_the_file_and_takes_the_callers_error(tmp_path):
         load_toml(f, error=ValueError)
     for missing in (tmp_path / "missing.toml", tmp_path):
         with pytest.raises(InputError, match=rf"^{missing}: cannot read space \("):
-            load_toml(missing, what="space")
+            load_toml(missing, what="space", error=InputError)
     f.write_text("[a]\nb = 1\n")
     assert load_toml(f) == {"a": {"b": 1}}
 
@@ -67,3 +69,18 @@ def test_none_to_inf_is_the_inverse_for_fitness_values():
     for v in (0.5, 0.0, 3, math.inf, None):
         assert none_to_inf(inf_to_none(v)) == (math.inf if v is None else float(v))
     assert none_to_inf(float("nan")) == math.inf
+
+
+def test_machine_cache_reads_damage_as_empty_and_skips_writes_it_cannot_make(tmp_path, monkeypatch):
+    monkeypatch.setenv("SYMOPT_CACHE_DIR", str(tmp_path))
+    machine_cache.write("s.json", {"k": [1, None]})
+    store = tmp_path / "jax" / "s.json"
+    assert json.loads(store.read_text()) == {"k": [1, None]} and machine_cache.read("s.json") == {"k": [1, None]}
+    assert (store.parent.stat().st_mode & 0o777) == 0o700                 # private: created mode 0700
+    for damaged in ('{"k": ', "[1, 2]", "\xff"):                           # truncated, not an object, not text
+        store.write_text(damaged, encoding="latin-1")
+        assert machine_cache.read("s.json") == {}
+    monkeypatch.setenv("SYMOPT_CACHE_DIR", str(tmp_path / "file"))
+    (tmp_path / "file").write_text("a file where the directory should be")
+    machine_cache.write("s.json", {"k": 1})                                # skipped, no error
+    assert machine_cache.read("s.json") == {}

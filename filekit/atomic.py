@@ -3,7 +3,7 @@
 :func:`write_atomic` writes to a temporary file in the same folder, flushes and fsyncs it, then renames
 it over the target (``os.replace``, atomic on POSIX).  A failure (disk full, read-only folder) leaves
 the previous file as it was and removes the temporary one.  Every file symopt replaces in place
-(checkpoints, hall of fame, run config, exported modules, report pages, the strategy cache) is written
+(checkpoints, hall of fame, run config, exported modules, report pages, the per-machine caches) is written
 this way.
 
 >>> import tempfile, os

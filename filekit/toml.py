@@ -1,16 +1,15 @@
 """Reading TOML input files with errors that say where the problem is.
 
-A dependency-free package shared by ``search_space``, ``proxies`` and ``symopt`` so that every TOML
-file a user hands to the project (a search space, a search config, a run's ``config.toml``, the
-proxies' task and funnel tables) reads the same when it is bad: one line naming the file and, where
-the parser knows it, the line and column::
+Every TOML file a user hands to the project (a search space, a search config, a run's ``config.toml``,
+the proxies' task and funnel tables) is read here, so a bad one reads the same everywhere: one line
+naming the file and, where the parser knows it, the line and column::
 
     spaces/bad.toml:3:9: invalid TOML: Invalid value
     spaces/bad.toml:1:7: not UTF-8 text
     spaces/missing.toml: cannot read search space (No such file or directory)
 
 The error class is the caller's (``error=``, ``ValueError`` by default), so each package raises its
-own error type.
+own error type (``search_space`` and ``symopt`` their ``InputError``, ``proxies`` ``ValueError``).
 
 >>> parse_toml(b'[search]\\nbudget = 5\\n', "config.toml")
 {'search': {'budget': 5}}
