@@ -294,7 +294,7 @@ VARIANTS = {
 
 def load_program(spec: str):
     """A seed name, a .program file, or a variant ``lion:b1=0.5,b2=0.99`` (see VARIANTS)."""
-    from search_space.parse import parse
+    from search_space.parser import parse
     from search_space.seeds import load_seed
 
     name, sep, params = spec.partition(":")

@@ -33,7 +33,7 @@ ROWS = {
 
 
 def family_of(text: str, memo: dict) -> str | None:
-    from search_space.parse import parse
+    from search_space.parser import parse
     from symopt.recognise import recognise
 
     if text not in memo:

@@ -1,7 +1,10 @@
 """The program language of symopt: IR, function table, parsing and printing, analysis, hashing, mutation.
 
-The names below are imported from their modules on first use, so that importing one light
-module (``search_space.errors``) does not load NumPy, networkx or the function table.
+The names below resolve to their modules' on first use (a module ``__getattr__``, PEP 562), so
+that importing one light module (``search_space.errors``, which the command line's ``--help``
+needs) loads no NumPy, networkx or function table.  No exported name is also the name of a
+submodule, so ``search_space.parse`` is always the function (the module is
+:mod:`search_space.parser`).
 
 >>> from search_space import parse, functional_hash
 >>> live = "def train(w, g, m, v, lr):\\n    u = g * lr\\n    return u, m, v\\n"
@@ -13,20 +16,18 @@ True
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 
 _WHERE = {
-    "analysis": ("Analysis", "analyze", "check", "prune"),
+    "analysis": ("Analysis", "analyze", "prune"),
     "errors": ("InputError", "ProgramError"),
     "hashing": ("functional_hash",),
     "mutation": ("Mutation", "Mutator"),
     "ops": ("EPS", "OPS", "Op", "get_op"),
-    "parse": ("parse", "parse_file"),
-    "printer": ("format_program", "one_line"),
-    "program": ("Program", "Statement"),
+    "parser": ("parse", "parse_file"),
+    "program": ("Program", "Statement", "format_program", "one_line"),
     "seeds": ("load_seed", "seed_names"),
     "spaces": ("Space", "load_space"),
+    "validity": ("check", "is_valid"),
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 
@@ -34,6 +35,7 @@ __all__ = sorted(_MODULE_OF)
 
 
 def __getattr__(name: str):
+    """The exported ``name``, imported from its module on first use."""
     module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module 'search_space' has no attribute {name!r}")
@@ -43,17 +45,5 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
+    """The package's attributes and every exported name."""
     return sorted(set(globals()) | set(__all__))
-
-
-class _Package(types.ModuleType):
-    """Keeps ``search_space.parse`` the function: importing the submodule of the same name binds the
-    module to the package attribute, which must not replace the function the package exports."""
-
-    def __setattr__(self, name: str, value) -> None:
-        if isinstance(value, types.ModuleType) and _MODULE_OF.get(name) == name:
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

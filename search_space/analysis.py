@@ -24,8 +24,8 @@ tensor or does not depend on ``g`` (across steps too), or when a live
 ``reduce`` reads scalars only.  Errors in dead code are not errors: dead
 statements never influence an update and :func:`prune` removes them.
 
-``check(program, lr_linear=True)`` also rejects programs whose update does
-not scale linearly with the ``lr`` input (see :mod:`search_space.lr_probe`).
+:func:`search_space.validity.check` raises on an invalid program and, with ``lr_linear``, also
+on one whose update does not scale linearly with the ``lr`` input.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from functools import lru_cache
 
 import networkx as nx
 
-from search_space.errors import ProgramError
 from search_space.ops import OPS
 from search_space.program import Program, Statement
 
@@ -227,40 +226,6 @@ def lr_structure_problem(a: Analysis) -> tuple[str, int | None] | None:
             node = a.returns[1 + j]
             return f"the learning rate lr flows into state {state!r}", node[1] if node[0] == "stmt" else None
     return None
-
-
-def check(program: Program, *, lr_linear: bool = False) -> None:
-    """Raise :class:`ProgramError` (with the statement's printed line) if ``program`` is invalid.
-
-    >>> from search_space.seeds import load_seed
-    >>> check(load_seed("lion"), lr_linear=True)
-    """
-    a = analyze(program)
-    if not a.valid:
-        err = ProgramError(a.reason, line=a.line)
-        err.statement = a.error_statement
-        raise err
-    if lr_linear:
-        problem = lr_structure_problem(a)
-        if problem is None:
-            from search_space.lr_probe import lr_nonlinearity
-
-            msg = lr_nonlinearity(prune(program))
-            problem = None if msg is None else (msg, a.returns[0][1] if a.returns[0][0] == "stmt" else None)
-        if problem is not None:
-            reason, where = problem
-            line = statement_line(len(program.statements)) if where is None else statement_line(where)
-            err = ProgramError(reason, line=line)
-            err.statement = where
-            raise err
-
-
-def is_valid(program: Program, *, lr_linear: bool = False) -> bool:
-    try:
-        check(program, lr_linear=lr_linear)
-    except ProgramError:
-        return False
-    return True
 
 
 def prune(program: Program) -> Program:

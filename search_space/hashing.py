@@ -26,8 +26,7 @@ from functools import lru_cache
 
 from search_space.analysis import analyze, prune
 from search_space.ops import OPS
-from search_space.printer import one_line
-from search_space.program import Program
+from search_space.program import Program, one_line
 
 SIGNIFICANT = 6
 HASH_CHARS = 16
@@ -82,7 +81,7 @@ def _value_numbers(program: Program, order: tuple[int, ...]) -> list[str]:
 def functional_hash(program: Program) -> str:
     """16 hex characters identifying ``program``'s live dataflow (see the module docstring).
 
-    >>> from search_space.parse import parse
+    >>> from search_space.parser import parse
     >>> a = parse("def train(w, g, m, v, lr):\\n    u = g * lr\\n    return u, m, v\\n")
     >>> b = parse("def train(w, g, m, v, lr):\\n    x = lr * g\\n    return x, m, v\\n")
     >>> functional_hash(a) == functional_hash(b)             # names and argument order do not count

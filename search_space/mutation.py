@@ -34,7 +34,7 @@ by small steps at once (constant tuning of a promising structure).
 
 Steps are drawn until the child's functional hash differs from the parent's
 (as in the paper).  A step whose result is too long, or changes the hash but
-is invalid (:func:`analysis.check`, optionally with ``lr_linear``), is
+is invalid (:func:`validity.check`, optionally with ``lr_linear``), is
 discarded; a step that leaves the hash unchanged (e.g. in dead code: the
 same live dataflow, so just as valid) is kept and the next step builds on
 it, so neutral changes accumulate (at most ``MAX_NEUTRAL_STEPS``, then the
@@ -57,12 +57,10 @@ import dataclasses
 
 import numpy as np
 
-from search_space.analysis import is_valid
 from search_space.errors import ProgramError
 from search_space.hashing import functional_hash
 from search_space.ops import OPS
-from search_space.printer import format_statement
-from search_space.program import Program, Statement
+from search_space.program import Program, Statement, format_statement
 from search_space.sampling import (
     defined_before,
     fresh_name,
@@ -72,6 +70,7 @@ from search_space.sampling import (
     round_constant,
 )
 from search_space.spaces import MUTATION_KINDS, Space
+from search_space.validity import is_valid
 
 MAX_NEUTRAL_STEPS = 8   # neutral steps accumulated before the mutator starts again from the parent
 EMA_LOG10_RANGE = (-3.0, -0.5)   # 1 - c of an inserted moving average, log10-uniform

@@ -1,4 +1,4 @@
-"""The program IR: an immutable, validated sequence of statements.
+"""The program IR: an immutable, validated sequence of statements, and its printed form.
 
 A program is ``def train(w, g, <states...>, lr): ... return update, <states...>``.
 Each statement assigns the result of one function of :mod:`search_space.ops`
@@ -9,6 +9,18 @@ is a constant.  ``Program`` validates itself on construction, so every
 ``Program`` object that exists is well-formed (names defined before use,
 known functions, right arity, finite constants); whether it is *well-typed*
 (scalars vs tensors) is the analysis module's job.
+
+``str(program)`` is its text (:func:`format_program`); ``parse(format_program(p)) == p`` for every
+program (:func:`search_space.parser.parse`).
+
+>>> from search_space.seeds import load_seed
+>>> print(format_program(load_seed("sgd")), end="")
+def train(w, g, m, v, lr):
+    lr = lr * 0.01
+    update = g * lr
+    return update, m, v
+>>> one_line(load_seed("sgd"))
+'lr = lr * 0.01; update = g * lr; return update, m, v'
 """
 
 from __future__ import annotations
@@ -150,8 +162,6 @@ class Program:
 
     # -- text and JSON -----------------------------------------------------
     def __str__(self) -> str:
-        from search_space.printer import format_program
-
         return format_program(self)
 
     def to_json(self) -> dict:
@@ -183,3 +193,48 @@ class Program:
             raise
         except (KeyError, TypeError, ValueError) as exc:
             raise ProgramError(f"malformed program JSON ({exc})") from None
+
+
+# -- the printed form ---------------------------------------------------------------------------------
+
+def format_arg(arg: Arg) -> str:
+    """Variables print as their name; constants as the shortest float repr that round-trips."""
+    return arg if isinstance(arg, str) else repr(float(arg))
+
+
+def format_expr(st: Statement) -> str:
+    """The right-hand side of a statement: ``a + b`` or ``f(a, b)``."""
+    op = OPS[st.op]
+    args = [format_arg(a) for a in st.args]
+    if op.infix:
+        return f"{args[0]} {op.infix} {args[1]}"
+    return f"{st.op}({', '.join(args)})"
+
+
+def format_statement(st: Statement) -> str:
+    """One statement as a line of text (no indentation): ``target = expression``."""
+    return f"{st.target} = {format_expr(st)}"
+
+
+def format_signature(program: Program) -> str:
+    """The program's ``def train(...):`` line."""
+    return f"def train({', '.join(program.inputs)}):"
+
+
+def format_return(program: Program) -> str:
+    """The program's ``return update, m, v`` line (no indentation)."""
+    return f"return {', '.join(program.returns)}"
+
+
+def format_program(program: Program) -> str:
+    """The whole program as text, one statement a line, ending with a newline."""
+    lines = [format_signature(program)]
+    lines += [f"    {format_statement(s)}" for s in program.statements]
+    lines.append(f"    {format_return(program)}")
+    return "\n".join(lines) + "\n"
+
+
+def one_line(program: Program) -> str:
+    """``program`` on one line (statements joined by ``; ``), for tables and progress displays."""
+    body = "; ".join(format_statement(s) for s in program.statements)
+    return f"{body}; {format_return(program)}" if body else format_return(program)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from search_space.analysis import analyze
 from search_space.errors import ProgramError
 from search_space.ops import OPS
 from search_space.program import Arg, Program, Statement
@@ -93,7 +94,7 @@ def random_target(program: Program, index: int, rng: np.random.Generator) -> str
 
 def random_program(space, rng: np.random.Generator, n_statements: int, *, max_tries: int = 1000,
                    states: tuple[str, ...] = ("m", "v")) -> Program:
-    """A random valid program (:func:`search_space.analysis.check`).
+    """A random valid program (valid by :func:`search_space.analysis.analyze`).
 
     Args:
       space: a :class:`~search_space.spaces.Space` (its ``functions`` and ``new_constant``).
@@ -110,8 +111,6 @@ def random_program(space, rng: np.random.Generator, n_statements: int, *, max_tr
     >>> len(p), p.statements[-1].target
     (4, 'update')
     """
-    from search_space.analysis import analyze
-
     if n_statements == 0:
         return Program((), ("g", *states), states)
     for _ in range(max_tries):

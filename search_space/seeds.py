@@ -6,7 +6,7 @@ import os
 from importlib import resources
 
 from search_space.errors import ProgramError
-from search_space.parse import parse, parse_file
+from search_space.parser import parse, parse_file
 from search_space.program import Program
 
 

@@ -39,6 +39,7 @@ from filekit.toml import load_toml, parse_toml
 from search_space.errors import InputError, ProgramError
 from search_space.ops import OPS
 from search_space.program import Program
+from search_space.seeds import load_seed
 
 MUTATION_KINDS = ("insert", "delete", "modify", "duplicate", "wrap", "moving_average")
 _TOP_KEYS = {"name", "description", "seed", "max_statements", "functions", "mutation", "constants"}
@@ -67,8 +68,6 @@ class Space:
 
     def seed_program(self) -> Program:
         """The space's seed program (a shipped seed by name, or a program file)."""
-        from search_space.seeds import load_seed
-
         return load_seed(self.seed)
 
     def problem(self, program: Program) -> tuple[str, int | None] | None:

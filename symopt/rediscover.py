@@ -21,9 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from filekit.nonfinite import inf_to_none
-from search_space.parse import parse
-from search_space.printer import format_program
-from search_space.program import Program
+from search_space.parser import parse
+from search_space.program import Program, format_program
 from symopt.config import Config
 from symopt.errors import UserError
 

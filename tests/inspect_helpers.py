@@ -13,7 +13,7 @@ import numpy as np
 
 from search_space.hashing import functional_hash
 from search_space.mutation import Mutator
-from search_space.printer import format_program
+from search_space.program import format_program
 from search_space.seeds import load_seed
 from search_space.spaces import load_space
 from symopt.rundir import RunDir

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from search_space.parse import parse
+from search_space.parser import parse
 from search_space.seeds import load_seed
 from symopt.bench.planted import ROWS, Reach, bar, tuned_distance
 from symopt.bench.planted_fitness import PlantedFitness

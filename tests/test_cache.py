@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 
-from search_space.parse import parse
+from search_space.parser import parse
 from search_space.seeds import load_seed
 from symopt.cache import FunctionalCache
 

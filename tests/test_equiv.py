@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from search_space.parse import parse
+from search_space.parser import parse
 from search_space.seeds import load_seed
 from symopt.cli import main
 from symopt.equiv import equivalent

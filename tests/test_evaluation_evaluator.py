@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from search_space.mutation import Mutator
-from search_space.parse import parse
+from search_space.parser import parse
 from search_space.seeds import load_seed
 from search_space.spaces import load_space
 from symopt.errors import UserError
@@ -68,7 +68,7 @@ def test_new_programs_cause_no_compilation_after_warm_up(ev):
 def test_lr_grid_re_tuning_cannot_beat_the_tuned_reference():
     """Every program trains at the lr grid's scales as lanes of one call; the reference (AdamW) is tuned
     on a finer, wider grid, so AdamW with its lr constant rescaled anywhere on that grid never beats it."""
-    from search_space.parse import parse
+    from search_space.parser import parse
 
     grid = make_evaluator("test", strategy="interpreted", lr_grid=True)
     assert grid.scales == (1 / 3, 1.0, 3.0) and set(grid.scales) < set(grid.ref_scales)

@@ -13,7 +13,7 @@ import optax
 import pytest
 
 from search_space.execute import init_states, step
-from search_space.parse import parse
+from search_space.parser import parse
 from search_space.seeds import load_seed
 from symopt.cli import main
 from symopt.errors import UserError

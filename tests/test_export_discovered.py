@@ -8,7 +8,7 @@ from pathlib import Path
 import jax.numpy as jnp
 import pytest
 
-from search_space.parse import parse_file
+from search_space.parser import parse_file
 from symopt.recognise import recognise
 
 ROOT = Path(__file__).resolve().parent.parent / "discovered"

@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 lion_pytorch = pytest.importorskip("lion_pytorch")
 
 from search_space.execute import init_states, step  # noqa: E402
-from search_space.parse import parse  # noqa: E402
+from search_space.parser import parse  # noqa: E402
 from search_space.seeds import load_seed  # noqa: E402
 from symopt.errors import UserError  # noqa: E402
 from symopt.export import export_program  # noqa: E402

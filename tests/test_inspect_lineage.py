@@ -8,7 +8,7 @@ import re
 import networkx as nx
 import pytest
 
-from search_space.parse import parse
+from search_space.parser import parse
 from symopt.cli import main
 from symopt.inspect.lineage import build_graph, fitness_change, statement_diff
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from search_space.parse import parse
-from search_space.printer import format_statement
+from search_space.parser import parse
+from search_space.program import format_statement
 from symopt.cli import main
 from symopt.inspect.report import series
 

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from search_space.analysis import analyze
-from search_space.parse import parse
-from search_space.printer import one_line
+from search_space.parser import parse
+from search_space.program import one_line
 from symopt.cli import main
 
 from inspect_helpers import make_run

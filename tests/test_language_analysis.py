@@ -6,10 +6,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from search_space import analysis, execute, parse
+from search_space import analysis, execute, parse, validity
 from search_space.errors import ProgramError
 from search_space.lr_probe import _GS, _WS, BASE_LR, SCALES, STEPS, probe_updates
-from search_space.printer import format_statement
+from search_space.program import format_statement
 from search_space.seeds import load_seed, seed_names
 
 
@@ -65,17 +65,17 @@ def test_types_follow_op_kinds():
 def test_ill_typed_programs_rejected(lines, reason, line):
     p = prog(*lines, "return update, m, v")
     if reason is None:
-        analysis.check(p)  # the scalar m is only used within the step; its output is never read
+        validity.check(p)  # the scalar m is only used within the step; its output is never read
         return
     with pytest.raises(ProgramError, match=reason) as exc:
-        analysis.check(p)
+        validity.check(p)
     assert exc.value.line == line
 
 
 def test_scalar_state_read_next_step_rejected():
     p = prog("update = m * g", "m = lr * 1.0", "return update, m, v")
     with pytest.raises(ProgramError, match="state 'm' is returned as a scalar") as exc:
-        analysis.check(p)
+        validity.check(p)
     assert exc.value.line == 3
 
 
@@ -92,7 +92,7 @@ def test_type_errors_in_dead_code_are_ignored():
 
 @pytest.mark.parametrize("name", ["adamw", "lion", "adam", "signum", "sgd", "sgd_momentum", "rmsprop"])
 def test_known_optimizers_are_lr_linear(name):
-    analysis.check(load_seed(name), lr_linear=True)
+    validity.check(load_seed(name), lr_linear=True)
 
 
 @pytest.mark.parametrize(
@@ -108,9 +108,9 @@ def test_known_optimizers_are_lr_linear(name):
 )
 def test_lr_exploits_rejected_only_with_lr_linear(lines, reason):
     p = prog(*lines, "return update, m, v")
-    analysis.check(p)  # well-typed
+    validity.check(p)  # well-typed
     with pytest.raises(ProgramError, match=reason):
-        analysis.check(p, lr_linear=True)
+        validity.check(p, lr_linear=True)
 
 
 def test_prune_removes_dead_code_and_keeps_updates():

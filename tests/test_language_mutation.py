@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 
 from search_space import parse
-from search_space.analysis import analyze, check
+from search_space.analysis import analyze
 from search_space.hashing import functional_hash
 from search_space.mutation import Mutator
-from search_space.printer import format_program
+from search_space.program import format_program
 from search_space.sampling import random_program
 from search_space.seeds import load_seed
 from search_space.spaces import load_space
+from search_space.validity import check
 
 
 def test_ten_thousand_mutations_from_adamw_parse_back_and_are_valid():

@@ -12,9 +12,8 @@ from hypothesis import strategies as st
 from search_space import parse
 from search_space.errors import ProgramError
 from search_space.ops import OPS
-from search_space.parse import decode
-from search_space.printer import format_program
-from search_space.program import Program, Statement
+from search_space.parser import decode
+from search_space.program import Program, Statement, format_program
 from search_space.sampling import random_program
 from search_space.seeds import load_seed, seed_names
 from search_space.spaces import load_space

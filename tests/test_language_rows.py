@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from search_space import execute
-from search_space.analysis import check
 from search_space.errors import ProgramError
 from search_space.lr_probe import _GS, _WS, BASE_LR, SCALES, STEPS, lr_nonlinearity, probe_updates
 from search_space.rows import compile_rows
 from search_space.sampling import random_program
 from search_space.spaces import load_space
+from search_space.validity import check
 
 
 def _corpus(n: int, seed: int):
@@ -85,7 +85,7 @@ def test_rows_are_independent_runs():
     (("update = g * lr", "update = update * lr"), False),
 ])
 def test_check_uses_the_numpy_probe(lines, ok):
-    from search_space.parse import parse
+    from search_space.parser import parse
 
     p = parse("def train(w, g, m, v, lr):\n" + "".join(f"    {line}\n" for line in lines) + "    return update, m, v\n")
     if ok:

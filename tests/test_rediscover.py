@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from search_space.parse import parse
+from search_space.parser import parse
 from symopt.rundir import RunDir
 
 KEYS = {"run_dir", "family", "program", "fitness_vs_seed", "meta_validation_vs_seed", "export_dir"}
@@ -75,7 +75,7 @@ def test_bad_flag_is_one_line_error(tmp_path):
 def test_a_result_the_exporters_cannot_express_keeps_its_program_and_provenance(tmp_path):
     """A found program whose update reads lr other than as a factor: no optax/torch module, but the
     program and its provenance are written, the job goes on, and --export-to leaves the target alone."""
-    from search_space.parse import parse
+    from search_space.parser import parse
     from symopt.export.provenance import provenance
     from symopt.recognise import recognise
     from symopt.rediscover import Options, _export

@@ -13,9 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from search_space.analysis import analyze
-from search_space.parse import parse
-from search_space.printer import format_program
-from search_space.program import Program, Statement
+from search_space.parser import parse
+from search_space.program import Program, Statement, format_program
 from search_space.sampling import random_program
 from search_space.seeds import load_seed
 from search_space.spaces import load_space

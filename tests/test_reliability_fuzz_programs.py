@@ -18,15 +18,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search_space.analysis import analyze, check, prune
+from search_space.analysis import analyze, prune
 from search_space.errors import InputError, ProgramError
 from search_space.hashing import functional_hash
-from search_space.parse import decode, parse, parse_file
-from search_space.printer import format_program
-from search_space.program import Program
+from search_space.parser import decode, parse, parse_file
+from search_space.program import Program, format_program
 from search_space.sampling import random_program
 from search_space.seeds import seed_names, seed_text
 from search_space.spaces import load_space
+from search_space.validity import check
 
 SPACES = {name: load_space(name) for name in ("compact", "hero")}
 SEED_TEXTS = [seed_text(n) for n in seed_names()]

@@ -310,7 +310,7 @@ def train(w, g, m, v, lr):
 
 @pytest.mark.parametrize("text", [ADVERSARIAL, ADVERSARIAL_STATES], ids=["names", "states"])
 def test_adversarial_but_valid_program_exports_only_whitelisted_identifiers(tmp_path, text):
-    from search_space.parse import parse
+    from search_space.parser import parse
     from symopt.export import export_program
 
     program = parse(text)           # valid: such names reach the exporter

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from search_space.analysis import analyze
-from search_space.parse import parse
+from search_space.parser import parse
 from search_space.seeds import load_seed, seed_names
 from symopt.cli import main
 from symopt.equiv import numeric_deviation

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from search_space.parse import parse
+from search_space.parser import parse
 from search_space.seeds import load_seed
 from symopt.equiv import numeric_deviation
 from symopt.recognise import recognise

@@ -43,9 +43,9 @@ def _located(exc, file: str, text: str):
 
 def _check(args, program, text):
     """Return the located error (ProgramError) or None."""
-    from search_space.analysis import check
     from search_space.errors import ProgramError
     from search_space.spaces import load_space
+    from search_space.validity import check
 
     try:
         check(program, lr_linear=args.lr_linear)
@@ -64,8 +64,8 @@ def run(args: argparse.Namespace) -> int:
     from search_space.analysis import analyze
     from search_space.errors import ProgramError
     from search_space.hashing import functional_hash
-    from search_space.parse import MAX_TEXT_BYTES, decode, parse
-    from search_space.printer import format_program, format_statement
+    from search_space.parser import MAX_TEXT_BYTES, decode, parse
+    from search_space.program import format_program, format_statement
 
     try:
         try:

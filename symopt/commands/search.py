@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         cfg = load_config(args.config, overrides)
     progress = Progress(sys.stderr if args.json else sys.stdout)
     result = run_search(cfg, resume=args.resume, progress=progress)
-    from search_space.printer import one_line
+    from search_space.program import one_line
 
     best = one_line(result.best) if result.best is not None else None
     if args.json:

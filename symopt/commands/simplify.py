@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from search_space.printer import format_program
+    from search_space.program import format_program
     from search_space.seeds import load_seed
     from symopt.errors import UserError
     from symopt.recognise import recognise

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from search_space.analysis import check
 from search_space.errors import ProgramError
 from search_space.program import Program
 from search_space.seeds import load_seed
+from search_space.validity import check
 from symopt.errors import UserError
 from symopt.evaluation import auto_strategy, reference_cache
 from symopt.evaluation.encoding import Encoded, NotEncodable, encode, opcode_signature

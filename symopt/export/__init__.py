@@ -21,8 +21,7 @@ import re
 from pathlib import Path
 
 from filekit.atomic import write_atomic
-from search_space.printer import format_program
-from search_space.program import Program
+from search_space.program import Program, format_program
 from symopt.errors import UserError
 from symopt.export.leaf import leaf_of
 from symopt.export.optax_codegen import class_name, optax_module

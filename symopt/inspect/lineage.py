@@ -14,7 +14,7 @@ import difflib
 import networkx as nx
 
 from filekit.nonfinite import none_to_inf
-from search_space.printer import format_statement
+from search_space.program import format_statement
 from symopt.errors import UserError
 from symopt.inspect.rundata import evaluations, find_hash, program_of
 from symopt.rundir import RunDir

@@ -12,7 +12,7 @@ import warnings
 
 from filekit.nonfinite import none_to_inf
 from search_space.errors import InputError
-from search_space.parse import parse
+from search_space.parser import parse
 from search_space.program import Program
 from symopt.errors import UserError
 from symopt.rundir import RunDir

@@ -8,8 +8,7 @@
 from __future__ import annotations
 
 from search_space.analysis import analyze
-from search_space.printer import format_return, format_signature, format_statement, one_line
-from search_space.program import Program
+from search_space.program import Program, format_return, format_signature, format_statement, one_line
 from symopt.inspect.rundata import fitness_text, hall_of_fame, program_of
 from symopt.rundir import RunDir
 

@@ -30,8 +30,8 @@ import time
 import numpy as np
 
 from filekit.nonfinite import none_to_inf
-from search_space.parse import parse
-from search_space.printer import one_line
+from search_space.parser import parse
+from search_space.program import one_line
 from symopt.cache import FunctionalCache
 from symopt.config import Config
 from symopt.errors import UserError

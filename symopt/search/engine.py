@@ -35,9 +35,8 @@ import numpy as np
 from search_space.errors import InputError
 from search_space.hashing import functional_hash
 from search_space.mutation import Mutator
-from search_space.parse import parse
-from search_space.printer import format_program
-from search_space.program import Program
+from search_space.parser import parse
+from search_space.program import Program, format_program
 from search_space.spaces import Space
 from symopt.evolution import RegularizedEvolution, score_from_json, score_to_json
 from symopt.search.options import EvolveOptions

@@ -17,8 +17,7 @@ import math
 from collections.abc import Sequence
 
 from filekit.nonfinite import none_to_inf
-from search_space.printer import format_program
-from search_space.program import Program
+from search_space.program import Program, format_program
 
 _JOB_IDS = itertools.count(1 << 40)   # far above the search driver's job ids
 

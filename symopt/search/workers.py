@@ -62,7 +62,7 @@ class Evaluation:
             return {"error": str(exc), "results": [], "busy": 0.0, "pid": os.getpid()}
 
     def _run(self, job: dict) -> dict:
-        from search_space.parse import parse
+        from search_space.parser import parse
 
         start = time.perf_counter()
         ev = self.evaluator

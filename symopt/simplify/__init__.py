@@ -47,8 +47,8 @@ def simplify_exact(program: Program) -> Derivation:
     """``program`` simplified by exact rewrites only (dead code, the rules of :mod:`symopt.simplify.rules`,
     canonical names); the same as ``simplify(program)``.
 
-    >>> from search_space.printer import one_line
-    >>> from search_space.parse import parse
+    >>> from search_space.program import one_line
+    >>> from search_space.parser import parse
     >>> p = parse("def train(w, g, m, v, lr):\\n    u = g * 1.0\\n    t = exp(w)\\n    u = u * lr\\n"
     ...           "    return u, m, v\\n")
     >>> one_line(simplify_exact(p).program)

@@ -31,8 +31,8 @@ def canonical_names(program: Program) -> Program:
     """``program`` renamed canonically: live states first, the update's chain ``update``, other values
     ``t1, t2, ...`` in statement order (names only: the dataflow is unchanged).
 
-    >>> from search_space.parse import parse
-    >>> from search_space.printer import one_line
+    >>> from search_space.parser import parse
+    >>> from search_space.program import one_line
     >>> one_line(canonical_names(parse("def train(w, g, m, v, lr):\\n    x = g * lr\\n    return x, m, v\\n")))
     'update = g * lr; return update, m, v'
     """

@@ -7,8 +7,7 @@ unchanged, so the statements that only computed its returned value die too.
 from __future__ import annotations
 
 from search_space.analysis import analyze, prune
-from search_space.printer import format_statement
-from search_space.program import Program
+from search_space.program import Program, format_statement
 
 
 def remove_dead(program: Program) -> tuple[Program, str] | None:

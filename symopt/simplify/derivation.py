@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from search_space.printer import format_program
-from search_space.program import Program
+from search_space.program import Program, format_program
 
 KINDS = ("exact", "measured")
 

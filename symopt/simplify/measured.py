@@ -39,8 +39,7 @@ import numpy as np
 
 from search_space.analysis import analyze
 from search_space.ops import OPS
-from search_space.printer import format_statement
-from search_space.program import Program
+from search_space.program import Program, format_statement
 from symopt.simplify.graph import Graph
 
 REL_TOL = 0.005

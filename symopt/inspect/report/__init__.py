@@ -13,7 +13,7 @@ from pathlib import Path
 
 from filekit.atomic import write_atomic
 from search_space.analysis import analyze
-from search_space.printer import format_program, format_return, format_signature, format_statement
+from search_space.program import format_program, format_return, format_signature, format_statement
 from symopt.errors import UserError
 from symopt.inspect import lineage as lin
 from symopt.inspect.report import page, plots, series
