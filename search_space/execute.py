@@ -18,6 +18,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from search_space import dispatch
+from search_space.leafwise import LeafwiseModule, Leaves
 from search_space.ops import OPS
 from search_space.program import Program
 
@@ -29,15 +31,19 @@ def _is_tensor(x) -> bool:
     return isinstance(x, list)
 
 
-def _leafwise(fn, args: Sequence, n_leaves: int):
-    """Apply ``fn`` leaf by leaf; scalar args broadcast."""
-    if not any(_is_tensor(a) for a in args):
-        return fn(*args)
-    return [fn(*(a[i] if _is_tensor(a) else a for a in args)) for i in range(n_leaves)]
+_LEAFWISE_JNP = LeafwiseModule(jnp)
+
+
+def _per_leaf(value, n_leaves: int) -> list:
+    return value.arrays if isinstance(value, Leaves) else [value] * n_leaves
 
 
 def apply_op(name: str, args: Sequence, shapes: Sequence[tuple]):
-    """Evaluate one function of the table (:data:`search_space.ops.OPS`).
+    """Evaluate one function of the table (:data:`search_space.ops.OPS`) through :mod:`search_space.dispatch`.
+
+    Tensors go to the function's implementation as :class:`~search_space.leafwise.Leaves` (each
+    function applied leaf by leaf); a term is summed leaf by leaf after being broadcast over the
+    leaf, and over the tree as the sum of those sums.
 
     Args:
       name: the function's name.
@@ -53,35 +59,17 @@ def apply_op(name: str, args: Sequence, shapes: Sequence[tuple]):
     """
     op = OPS[name]
     n = len(shapes)
-    if op.kind == "constant":
-        return jnp.asarray(op.fn(), DTYPE)
-    if op.kind == "elementwise":
-        out = _leafwise(op.fn, args, n)
-        if _is_tensor(out):
-            out = [jnp.broadcast_to(o, s).astype(DTYPE) for o, s in zip(out, shapes)]
-        return out
-    # non-elementwise: terms summed over the tree (reduce/tree_scale) or per leaf (leaf_reduce)
-    leaf_terms = []
-    for i, s in enumerate(shapes):
-        leaf_args = [a[i] if _is_tensor(a) else a for a in args]
-        leaf_terms.append(tuple(jnp.broadcast_to(t, s) for t in op.terms(*leaf_args)))
-    if op.kind == "leaf_reduce":
-        out = []
-        for i, s in enumerate(shapes):
-            leaf_args = [a[i] if _is_tensor(a) else a for a in args]
-            sums = tuple(jnp.sum(t) for t in leaf_terms[i])
-            out.append(jnp.broadcast_to(op.finish(sums, *leaf_args), s).astype(DTYPE))
-        return out
-    sums = tuple(sum(jnp.sum(t[k]) for t in leaf_terms) for k in range(len(leaf_terms[0]))) if n else ()
-    if op.kind == "reduce":
-        return jnp.asarray(op.finish(sums, *args), DTYPE)
-    if op.kind == "tree_scale":
-        out = []
-        for i, s in enumerate(shapes):
-            leaf_args = [a[i] if _is_tensor(a) else a for a in args]
-            out.append(jnp.broadcast_to(op.finish(sums, *leaf_args), s).astype(DTYPE))
-        return out
-    raise ValueError(f"unknown op kind {op.kind!r}")
+
+    def leaf_sums(t) -> list:
+        return [jnp.sum(jnp.broadcast_to(v, s)) for v, s in zip(_per_leaf(t, n), shapes)]
+
+    value = dispatch.apply(op, [Leaves(a) if _is_tensor(a) else a for a in args], _LEAFWISE_JNP,
+                           tree_sum=lambda t: sum(leaf_sums(t)), leaf_sum=lambda t: Leaves(leaf_sums(t)))
+    if op.kind in ("constant", "reduce"):
+        return jnp.asarray(value, DTYPE)
+    if op.kind == "elementwise" and not isinstance(value, Leaves):
+        return value
+    return [jnp.broadcast_to(v, s).astype(DTYPE) for v, s in zip(_per_leaf(value, n), shapes)]
 
 
 def _as_tensor(value, shapes) -> Tensor:

@@ -21,8 +21,8 @@ Kinds
                  reduction (``clip_by_global_norm``): a tensor.
 
 Non-elementwise ops are given as ``terms`` (elementwise arrays to be summed
-over the tree or the leaf) and ``finish(sums, *args)``; the executor and the
-interpreter decide how to sum.
+over the tree or the leaf) and ``finish(sums, *args)``.  :mod:`search_space.dispatch`
+evaluates every kind for every executor; each executor says how to sum.
 
 Protected forms (as in the paper): ``log``/``log2``/``log10`` and ``sqrt``
 take ``|x|`` first; division and ``reciprocal`` add ``EPS`` to the

@@ -28,6 +28,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from search_space import dispatch
 from search_space.analysis import prune
 from search_space.ops import OPS
 from search_space.program import Program
@@ -35,21 +36,19 @@ from search_space.program import Program
 Step = Callable[..., tuple]
 
 
+def _row_sum(t):
+    """A term summed over each row's parameter tensor (its last axis): the tree is one leaf."""
+    return np.sum(t, axis=-1, keepdims=True, dtype=np.float32)
+
+
 def _op(name: str) -> Callable:
-    """The NumPy function of ``name`` on row arrays."""
+    """The NumPy function of ``name`` on row arrays (:func:`search_space.dispatch.bind`)."""
     op = OPS[name]
+    fn = dispatch.bind(op, np, tree_sum=_row_sum, leaf_sum=_row_sum)
     if op.kind == "constant":
-        value = np.float32(op.np_fn())
+        value = np.float32(fn())
         return lambda: value
-    if op.kind == "elementwise":
-        return op.np_fn
-    terms, finish = op.np_terms, op.np_finish
-
-    def reduced(*args):
-        sums = tuple(np.sum(t, axis=-1, keepdims=True, dtype=np.float32) for t in terms(*args))
-        return finish(sums, *args)
-
-    return reduced
+    return fn
 
 
 def _bound(name: str, refs: tuple) -> Callable:
