@@ -30,12 +30,18 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+import optax
 
 from .funnel import FUNNELS_TOML, Funnel, Stage, load_funnel
+from .registry import get_task
+from .train import make_optax_trainer
 
 LR_GRID = (1.0 / 3.0, 1.0, 3.0)          # == symopt.evaluation.fitness.LR_GRID (tests/test_proxies_gate.py)
 Z_MIN = 3.0
@@ -233,8 +239,6 @@ def measure_gate(funnel: Funnel | str, backend: Backend, *, n_seeds: int = MIN_S
     need >= 2 seeds for a z; the gate asks for >= ``MIN_SEEDS``). Returns a :class:`GateResult`
     (``.passed``, ``.failures()``, ``.table()``, ``.stage_z()``).
     """
-    import time
-
     f = load_funnel(funnel) if isinstance(funnel, str) else funnel
     if n_seeds < 2:
         raise ValueError(f"n_seeds must be >= 2, got {n_seeds}")
@@ -283,10 +287,6 @@ def seed_transforms() -> dict[str, Any]:
     adamw:  m <- 0.9 m + 0.1 g;  v <- 0.999 v + 0.001 g^2;  u = m / (sqrt(v) + 1e-8) + 0.01 w
             (no bias correction, as the program);                       update = 1e-3 * u
     """
-    import jax
-    import jax.numpy as jnp
-    import optax
-
     tm = jax.tree_util.tree_map
 
     def transform(init_fn, update_fn):
@@ -321,11 +321,6 @@ def seed_transforms() -> dict[str, Any]:
 def optax_backend(lr_grid: Sequence[float] = LR_GRID) -> Backend:
     """Backend training :func:`seed_transforms` with :func:`proxies.make_optax_trainer`: one compile
     per (task, optimizer), ``losses[scale, seed]`` over ``lr_grid``."""
-    import jax.numpy as jnp
-
-    from .registry import get_task
-    from .train import make_optax_trainer
-
     txs = seed_transforms()
     tasks: dict[str, Any] = {}
     trainers: dict[tuple[str, str], Any] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .config import TASKS_TOML, load_task_configs, resolve
+from .families import lanes, lm, synthetic, vision
 from .task import Task
 
 
@@ -39,11 +40,11 @@ def get_task(name: str, **overrides: Any) -> Task:
     _, corpora = load_task_configs(TASKS_TOML)
     fam = cfg["family"]
     if fam == "lm":
-        from .families import lm as mod
+        mod = lm
     elif fam == "vision":
-        from .families import vision as mod
+        mod = vision
     elif cfg["model"].startswith("lanes_"):
-        from .families import lanes as mod
+        mod = lanes
     else:
-        from .families import synthetic as mod
+        mod = synthetic
     return mod.build(cfg, corpora)

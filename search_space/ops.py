@@ -56,7 +56,7 @@ KINDS = ("constant", "elementwise", "reduce", "leaf_reduce", "tree_scale")
 
 
 def _jnp():
-    import jax.numpy as jnp  # imported on first use: the language itself needs no JAX
+    import jax.numpy as jnp  # lazy: the language itself needs no JAX (the CLI and the search loop run on NumPy)
 
     return jnp
 

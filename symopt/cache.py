@@ -31,9 +31,9 @@ FINGERPRINT_DIGITS = 5
 
 def fingerprint(program: Program) -> str:
     """Hash of the program's updates over a few steps on fixed random inputs (rounded)."""
-    import jax.numpy as jnp
+    import jax.numpy as jnp  # lazy: JAX only for the optional numeric fingerprint
 
-    from search_space import execute
+    from search_space import execute  # lazy: imports JAX
 
     rng = np.random.default_rng(12345)
     w = {"a": jnp.asarray(rng.normal(size=(4,)), jnp.float32), "b": jnp.asarray(rng.normal(size=(2, 3)), jnp.float32)}

@@ -24,9 +24,13 @@ import dataclasses
 import itertools
 import math
 
+import jax
 import numpy as np
 
+from search_space.execute import step
+from search_space.hashing import functional_hash
 from search_space.program import Program
+from symopt.simplify import simplify_exact
 
 STEPS = 8
 TRIALS = 3
@@ -59,10 +63,6 @@ def _trial_inputs(seed: int, n_states: int, steps: int):
 
 def trajectory(program: Program, w, states, grads, lrs) -> list[np.ndarray]:
     """Updates (flattened, float64) of ``program`` at each step."""
-    import jax
-
-    from search_space.execute import step
-
     out = []
     states = tuple(states)
     for g, lr in zip(grads, lrs):
@@ -115,9 +115,6 @@ def equivalent(a: Program, b: Program, *, rtol: float = RTOL, steps: int = STEPS
     >>> equivalent(load_seed("lion"), load_seed("lion")).equivalent
     True
     """
-    from search_space.hashing import functional_hash
-    from symopt.simplify import simplify_exact
-
     structural = functional_hash(simplify_exact(a).program) == functional_hash(simplify_exact(b).program)
     err = numeric_deviation(a, b, steps=steps, trials=trials, seed=seed)
     return EquivResult(equivalent=err <= rtol, max_rel_err=float(err), structural=structural)

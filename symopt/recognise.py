@@ -18,8 +18,10 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from search_space.analysis import analyze
 from search_space.ops import EPS, OPS
 from search_space.program import Program
+from symopt.simplify import simplify_exact
 from symopt.simplify.graph import Graph
 
 FAMILIES = ("lion", "signum", "adam", "sgd_momentum", "signsgd", "rmsprop", "addsign", "powersign", "sgd")
@@ -170,9 +172,6 @@ def recognise(program: Program) -> Recognition:
     >>> r.family, r.constants["b1"], r.constants["b2"]
     ('lion', 0.9, 0.99)
     """
-    from search_space.analysis import analyze
-    from symopt.simplify import simplify_exact
-
     p = simplify_exact(program).program
     a = analyze(p)
     if not a.valid:

@@ -20,11 +20,21 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from filekit.atomic import write_atomic
 from filekit.nonfinite import inf_to_none
 from search_space.parser import parse
 from search_space.program import Program, format_program
 from symopt.config import Config
 from symopt.errors import UserError
+from symopt.export import export_program
+from symopt.export.provenance import provenance, provenance_json
+from symopt.inspect.lineage import lineage
+from symopt.recognise import recognise
+from symopt.rundir import RunDir
+from symopt.search import run_search
+from symopt.search.pool_evaluator import PoolEvaluator
+from symopt.search.run import make_pool
+from symopt.simplify import simplify
 
 # The main job's defaults: the whole job (warm-up, search, meta-validation, simplification, scoring)
 # stays within ~10 minutes on 2 cores; the search uses stages A and B (stage C, meta-validation and the
@@ -61,10 +71,6 @@ def _pick(hof: list[dict], evaluator, top: int, log: Callable[[str], None]) -> t
 def _export(final: Program, name: str, run_dir: Path, prov: dict, rec, o: Options, log) -> tuple[Path, bool]:
     """Export the result to ``RUN/export/`` (and ``o.export_to``); a program the exporters cannot
     express (e.g. one that reads ``lr`` other than as a factor) keeps its program and provenance there."""
-    from filekit.atomic import write_atomic
-    from symopt.export import export_program
-    from symopt.export.provenance import provenance_json
-
     export_dir = run_dir / "export"
     write_atomic(run_dir / "derivation.json", json.dumps(prov["derivation"], indent=1) + "\n")
     try:
@@ -109,9 +115,6 @@ def _fmt(x) -> str:
 
 def rediscover(cfg: Config, o: Options, log: Callable[[str], None] = print, progress=None) -> dict:
     """Run the pipeline for the resolved search config ``cfg`` (see :func:`symopt.config.load_config`)."""
-    from symopt.export.provenance import provenance
-    from symopt.recognise import recognise
-
     started = time.time()
     run_dir, entry, derivation, scores = _search_and_score(cfg, o, log, progress, started)
     final = derivation.program
@@ -144,11 +147,6 @@ def rediscover(cfg: Config, o: Options, log: Callable[[str], None] = print, prog
 def _search_and_score(cfg: Config, o: Options, log, progress, started: float):
     """Search, pick the best of the top on meta-validation, simplify it and score it on every stage and
     on meta-validation, all on the search's warm workers: ``(run_dir, entry, derivation, scores)``."""
-    from symopt.search import run_search
-    from symopt.search.pool_evaluator import PoolEvaluator
-    from symopt.search.run import make_pool
-    from symopt.simplify import simplify
-
     sc, funnel = cfg.search, cfg.funnel.name
     limit = f"budget {sc.budget}" if sc.budget else f"time {sc.time:.0f} s"
     log(f"searching from {sc.seed_program} on funnel {funnel!r} (space {sc.space}, "
@@ -175,9 +173,6 @@ def _search_and_score(cfg: Config, o: Options, log, progress, started: float):
 
 def _lineage(run_dir: Path, hash_: str) -> list[dict]:
     """The mutations from the seed to ``hash_`` (informative: a damaged log must not lose the result)."""
-    from symopt.inspect.lineage import lineage
-    from symopt.rundir import RunDir
-
     try:
         return [{"hash": p["hash"], "mutation": p.get("mutation"), "fitness": p.get("fitness")}
                 for p in lineage(RunDir.open(run_dir), hash_)]

@@ -24,6 +24,7 @@ import io
 import os
 import re
 import sys
+from pydoc_data import topics
 
 _MAP = {
     "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
@@ -47,8 +48,6 @@ def clean(text: str) -> str:
 
 
 def build() -> str:
-    from pydoc_data import topics
-
     parts = [clean(topics.topics[k]) for k in sorted(topics.topics)]
     return "\n".join(parts)
 

@@ -19,7 +19,7 @@ N_CLASSES = 10
 
 
 def load(data_seed: int, n_valid: int):
-    from sklearn.datasets import load_digits
+    from sklearn.datasets import load_digits  # lazy: scikit-learn takes seconds to import
 
     d = load_digits()
     x = d.data.astype(np.float64) / 16.0

@@ -19,16 +19,26 @@ import math
 import time
 from collections.abc import Callable
 
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+import proxies
 from filekit.nonfinite import inf_to_none
+from search_space.mutation import Mutator
+from search_space.seeds import load_seed
+from search_space.spaces import load_space
+from symopt.bench import stage_a
+from symopt.cache import FunctionalCache
+from symopt.evaluation import make_evaluator
+from symopt.evaluation.compiled import Interpreted
+from symopt.evaluation.encoding import encode
+from symopt.evaluation.fitness import mean_std
 
 SEEDS = ("adamw", "lion", "signum", "sgd_momentum", "signsgd")
 
 
 def _mutants(n: int, rng):
-    from search_space.mutation import Mutator
-    from search_space.seeds import load_seed
-    from search_space.spaces import load_space
-
     mutator, out, p = Mutator(load_space("hero")), [], load_seed("adamw")
     while len(out) < n:
         p, _ = mutator.mutate(p if rng.random() < 0.7 else load_seed("adamw"), rng)
@@ -37,12 +47,6 @@ def _mutants(n: int, rng):
 
 
 def _overhead(ev, stage: str, n_programs: int) -> dict:
-    import jax.numpy as jnp
-    import numpy as np
-    import optax
-
-    import proxies
-
     st = ev.stage(stage)
     task = ev.task(st.task)
     programs = _mutants(n_programs, np.random.default_rng(1))
@@ -64,13 +68,6 @@ def _overhead(ev, stage: str, n_programs: int) -> dict:
 def _compiles_after_warmup(ev, quick: bool) -> tuple[int, int]:
     """Compilations of the interpreter of stage A's task (shortened to a few steps in the full run:
     the compiled code's signature does not depend on the step count) for 100 new programs."""
-    import numpy as np
-
-    import proxies
-    from search_space.seeds import load_seed
-    from symopt.evaluation.compiled import Interpreted
-    from symopt.evaluation.encoding import encode
-
     seeds = ev.stage("A").seeds
     task = ev.task(ev.stage("A").task) if quick else proxies.get_task(ev.stage("A").task, steps=5)
     interp = ev.interpreter(task) if quick else Interpreted(task)
@@ -82,13 +79,6 @@ def _compiles_after_warmup(ev, quick: bool) -> tuple[int, int]:
 
 
 def _throughput(ev, stage: str, seconds: float, batch: int) -> dict:
-    import numpy as np
-
-    from search_space.mutation import Mutator
-    from search_space.seeds import load_seed
-    from search_space.spaces import load_space
-    from symopt.cache import FunctionalCache
-
     rng = np.random.default_rng(0)
     mutator, cache = Mutator(load_space("hero")), FunctionalCache()
     adamw = load_seed("adamw")
@@ -123,9 +113,6 @@ def _throughput(ev, stage: str, seconds: float, batch: int) -> dict:
 
 
 def _seed_table(ev, budget_s: float, log) -> dict:
-    from search_space.seeds import load_seed
-    from symopt.evaluation.fitness import mean_std
-
     table, start = {}, time.perf_counter()
     programs = [load_seed(n) for n in SEEDS]
     last = None   # (seconds, work) of the previous stage: predicts the next one's cost
@@ -155,8 +142,6 @@ def _seed_table(ev, budget_s: float, log) -> dict:
 
 
 def run(quick: bool = False, log: Callable[[str], None] | None = print) -> dict:
-    from symopt.evaluation import make_evaluator
-
     funnel = "test" if quick else "default"
     ev = make_evaluator(funnel, strategy="auto")
     say = log or (lambda s: None)
@@ -175,7 +160,6 @@ def run(quick: bool = False, log: Callable[[str], None] | None = print) -> dict:
         tp["smallest_proxy"] = {"task": "test funnel A", **small}
         say(f"  smallest proxy (test funnel A): candidates/s {small['candidates_per_s']:.1f}, "
             f"real evals/s {small['real_evals_per_s']:.1f}, cache hit rate {small['cache_hit_rate']:.3f}")
-    from symopt.bench import stage_a
 
     stage = stage_a.run(quick, log)
     say("  seed fitness (mean ± std over seeds, AdamW = 1):")

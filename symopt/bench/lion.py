@@ -20,17 +20,22 @@ import tempfile
 import time
 from pathlib import Path
 
+import jax
+import jax.numpy as jnp
+import optax
+
+import discovered
+from search_space.seeds import load_seed
+from symopt.export import export_program
+
 
 def _exported_lion():
     try:
-        import discovered
-        from discovered.torch import Lion as TorchLion  # noqa: F401
+        # lazy: importing the class builds it with torch, which the optax half of the benchmark does not need
+        from discovered.torch import Lion as TorchLion
 
-        return discovered.lion, importlib.import_module("discovered.torch").Lion, "discovered"
+        return discovered.lion, TorchLion, "discovered"
     except (ImportError, AttributeError):
-        from search_space.seeds import load_seed
-        from symopt.export import export_program
-
         tmp = Path(tempfile.mkdtemp(prefix="symopt_bench_"))
         export_program(load_seed("lion"), "lion", tmp / "benchpkg", {"source": "derivation", "command": "bench"})
         sys.path.insert(0, str(tmp))
@@ -72,8 +77,6 @@ def _figures(times: dict, pairs: dict) -> dict:
 
 
 def _nbytes(tree) -> int:
-    import jax
-
     return sum(x.size * x.dtype.itemsize for x in jax.tree.leaves(tree))
 
 
@@ -82,10 +85,6 @@ def _ms(times: dict) -> str:
 
 
 def run(quick: bool = False, log=print) -> dict:
-    import jax
-    import jax.numpy as jnp
-    import optax
-
     lion, TorchLion, where = _exported_lion()
     n = 1_000_000 if quick else 10_000_000
     reps, warmup = (100, 10) if quick else (30, 5)
@@ -118,8 +117,8 @@ def run(quick: bool = False, log=print) -> dict:
 
 
 def _torch(TorchLion, side: int, reps: int, warmup: int, log) -> dict:
-    import torch
-    from lion_pytorch import Lion as RefLion
+    import torch  # lazy: torch is optional (the test extra); the optax half runs without it
+    from lion_pytorch import Lion as RefLion  # lazy: imports torch
 
     torch.manual_seed(0)
 

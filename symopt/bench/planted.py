@@ -33,8 +33,18 @@ import time
 
 import numpy as np
 
+from search_space.errors import ProgramError
+from search_space.hashing import functional_hash
+from search_space.mutation import Mutator
 from search_space.program import Program
+from search_space.seeds import load_seed
 from search_space.spaces import Space, load_space
+from symopt.bench.planted_fitness import PlantedFitness
+from symopt.errors import UserError
+from symopt.recognise import recognise
+from symopt.search import evolve
+from symopt.search.result import Record
+from symopt.simplify import simplify
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,8 +86,6 @@ def tuned_distance(fitness, program: Program, rounds: int = 2) -> float:
 
 def bar(row: Row, fitness) -> float:
     """The distance a find must beat: the best of the row's rival optimizers, constants tuned."""
-    from search_space.seeds import load_seed
-
     return min(tuned_distance(fitness, load_seed(r)) for r in row.rivals)
 SPACES = ("compact", "hero")
 QUICK_BUDGET = 1_500
@@ -104,8 +112,6 @@ class Reach:
         self.gate = gate              # the seed's fitness: only candidates beating it are recognised
 
     def _family(self, record) -> str | None:
-        from symopt.recognise import recognise
-
         if record.eval_id == 0:
             self.gate = record.fitness
         if not record.fitness < self.gate:
@@ -116,8 +122,6 @@ class Reach:
         if record.fitness < self.best:
             self.best = record.fitness
             if family not in self.families and self.fitness is not None:
-                from symopt.simplify import simplify
-
                 measured = simplify(record.program, measure=True, evaluator=self.fitness, stage="planted",
                                     seeds=range(self.fitness.streams), kinds=("unwrap", "clip_sign"))
                 family = recognise(measured.program).family
@@ -146,9 +150,6 @@ def _space(name: str, variant: dict | None = None) -> Space:
 def search_run(row: Row, space: Space, seed: int, budget: int, known: dict, options: dict | None = None,
                the_bar: float = math.inf) -> dict:
     """One evolutionary run: first reach (or None), the found program, loop children/s."""
-    from symopt.bench.planted_fitness import PlantedFitness
-    from symopt.search import evolve
-
     fitness = PlantedFitness(row.target)
     reach = Reach(row.families, known, fitness, the_bar)
     result = evolve(row.seed, fitness, budget=budget, space=space, seed=seed, callback=reach, **(options or {}))
@@ -161,13 +162,6 @@ def search_run(row: Row, space: Space, seed: int, budget: int, known: dict, opti
 
 def random_run(row: Row, space: Space, seed: int, budget: int, known: dict, the_bar: float = math.inf) -> dict:
     """Random walks of 1-10 mutations from the seed, scored with the same fitness and cache."""
-    from search_space.errors import ProgramError
-    from search_space.hashing import functional_hash
-    from search_space.mutation import Mutator
-    from search_space.seeds import load_seed
-    from symopt.bench.planted_fitness import PlantedFitness
-    from symopt.search.result import Record
-
     fitness, mutator = PlantedFitness(row.target), Mutator(space, lr_linear=True)
     rng, start = np.random.default_rng(10_000 + seed), load_seed(row.seed)
     reach, scores = Reach(row.families, known, fitness, the_bar, gate=fitness.distance(start)), {}
@@ -197,7 +191,6 @@ def run_row(row: Row, space_name: str, seeds: list[int], budget: int | None = No
             variant: dict | None = None, log=print) -> dict:
     """The figures of one row on one space (see the module docstring for the keys)."""
     budget = budget or row.budget[space_name]
-    from symopt.bench.planted_fitness import PlantedFitness
 
     space, known = _space(space_name, variant), {}
     the_bar = bar(row, PlantedFitness(row.target))
@@ -269,8 +262,6 @@ def run(quick: bool = False, log=print, seeds: list[int] | None = None, rows: li
     """The rows x spaces, one figures dict per row as it finishes (``--quick``: compact only, 2 seeds,
     1,500 candidates); with ``ablation_table`` the :data:`ABLATION` variants on the first row and space
     given (default adamw->lion, compact)."""
-    from symopt.errors import UserError
-
     seeds = list(seeds) if seeds else ([0, 1] if quick else [0, 1, 2, 3, 4])
     names = {r.name: r for r in ROWS}
     for name in rows or ():

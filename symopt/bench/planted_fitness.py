@@ -41,6 +41,7 @@ import numpy as np
 
 from search_space.program import Program
 from search_space.rows import compile_rows
+from search_space.seeds import load_seed
 
 DEFAULTS = dict(streams=4, size=24, steps=48, seed=0)
 
@@ -48,7 +49,6 @@ DEFAULTS = dict(streams=4, size=24, steps=48, seed=0)
 def _load(target: Program | str) -> Program:
     if isinstance(target, Program):
         return target
-    from search_space.seeds import load_seed
 
     return load_seed(target)
 

@@ -22,13 +22,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from symopt.config import load_config
+from symopt.rundir import RunDir
+from symopt.search import run_search
+from symopt.search.workers import RayPool, init_ray
+
 if TYPE_CHECKING:
     from symopt.config import Config
 
 
 def _config(run_dir: Path, workers: int, budget: int, seed: int = 0, funnel: str = "test") -> Config:
-    from symopt.config import load_config
-
     return load_config(overrides={
         "search": {"budget": budget, "run_dir": str(run_dir), "seed": seed},
         "funnel": {"name": funnel, "meta_every": 0, "meta_top": 0},
@@ -38,17 +41,12 @@ def _config(run_dir: Path, workers: int, budget: int, seed: int = 0, funnel: str
 
 def steady_rate(run_dir: Path) -> float:
     """Evaluations per second from the 25th percentile of the run's evaluations (after the seed) to its last."""
-    from symopt.rundir import RunDir
-
     times = [r["time"] for r in RunDir.open(run_dir).evaluations()[1:] if not r["cached"]]
     k = len(times) // 4
     return (len(times) - 1 - k) / max(times[-1] - times[k], 1e-9)
 
 
 def _timed(workers: int, budget: int, root: Path, log, funnel: str) -> dict:
-    from symopt.search import run_search
-    from symopt.search.workers import RayPool
-
     pool = RayPool(funnel, workers)
     try:
         warm = _config(root / f"warm{funnel}{workers}", workers, 2 * workers * 8 + 1, 99, funnel)
@@ -71,8 +69,6 @@ def _timed(workers: int, budget: int, root: Path, log, funnel: str) -> dict:
 
 
 def run(quick: bool = False, log=print) -> dict:
-    from symopt.search.workers import init_ray
-
     init_ray("", num_cpus=2)
     root = Path(tempfile.mkdtemp(prefix="symopt-bench-search-"))
     try:

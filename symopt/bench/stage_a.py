@@ -22,14 +22,16 @@ from __future__ import annotations
 import statistics
 import time
 
+import numpy as np
+
+from search_space.mutation import Mutator
+from search_space.seeds import load_seed
+from search_space.spaces import load_space
+from symopt.evaluation import make_evaluator
+from symopt.evaluation.fitness import LR_GRID
+
 
 def _programs(n: int) -> list:
-    import numpy as np
-
-    from search_space.mutation import Mutator
-    from search_space.seeds import load_seed
-    from search_space.spaces import load_space
-
     rng, mutator, out = np.random.default_rng(3), Mutator(load_space("compact"), lr_linear=True), []
     while len(out) < n:
         out.append(mutator.mutate(load_seed("adamw"), rng)[0])
@@ -48,9 +50,6 @@ def _per_s(evaluate, programs: list, repeats: int) -> float:
 
 
 def run(quick: bool = False, log=print) -> dict:
-    from symopt.evaluation import make_evaluator
-    from symopt.evaluation.fitness import LR_GRID
-
     repeats, programs = (2, _programs(3)) if quick else (3, _programs(8))
     old_ev = make_evaluator("lm", strategy="interpreted")
     new_ev = make_evaluator("default", strategy="interpreted", lr_grid=True)

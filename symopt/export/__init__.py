@@ -27,6 +27,7 @@ from symopt.export.leaf import leaf_of
 from symopt.export.optax_codegen import class_name, optax_module
 from symopt.export.provenance import provenance, provenance_json
 from symopt.export.torch_codegen import torch_module
+from symopt.recognise import recognise
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 RESERVED = {"jax", "jnp", "optax", "torch", "math", "np", "numpy", "typing", "any", "namedtuple", "eps"}
@@ -97,8 +98,6 @@ def export_program(program: Program, name: str, out_dir, provenance: dict | None
     >>> [p.name for p in export_program(load_seed("lion"), "lion", tempfile.mkdtemp())][:4]
     ['lion_optax.py', 'lion_torch.py', 'lion.program', 'lion.provenance.json']
     """
-    from symopt.recognise import recognise
-
     check_name(name)
     rec = recognition or recognise(program)
     leaf = leaf_of(rec)

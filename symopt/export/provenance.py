@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -43,8 +44,6 @@ def command_line(argv=None) -> str:
     >>> command_line(["/usr/bin/symopt", "export", "my lion.program"])
     "symopt export 'my lion.program'"
     """
-    import shlex
-
     argv = list(sys.argv if argv is None else argv)
     prog = Path(argv[0]).name if argv else "symopt"
     if prog in ("__main__.py", "cli.py"):

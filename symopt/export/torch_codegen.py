@@ -137,7 +137,7 @@ def _by_device_and_dtype(params):
 
 def _build():
     global torch
-    import torch as _torch
+    import torch as _torch  # lazy: torch is optional; the optax module and the package import without it
 
     torch = _torch
 

@@ -20,9 +20,13 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
+from search_space.execute import init_states, step
 from search_space.program import Program
+from symopt.inspect.report.plots import curves_plot
 
 _JIT: dict = {}
 
@@ -31,10 +35,6 @@ def _runner(program: Program, task):
     key = (program, id(task))
     if key in _JIT and _JIT[key][0] is task:
         return _JIT[key][1]
-    import jax
-    import jax.numpy as jnp
-
-    from search_space.execute import init_states, step
 
     grad_fn = jax.value_and_grad(task.loss)
 
@@ -62,8 +62,6 @@ def _runner(program: Program, task):
 
 def train_curve(program: Program, task, seed: int, lr_scale: float = 1.0) -> tuple[np.ndarray, np.ndarray, float]:
     """``(steps, training loss per step, final validation loss)``; non-finite values are ``inf``."""
-    import jax.numpy as jnp
-
     valid, losses = _runner(program, task)(jnp.int32(seed), jnp.float32(lr_scale))
     losses = np.asarray(losses, float)
     losses[~np.isfinite(losses)] = math.inf
@@ -108,6 +106,4 @@ def summary(results: dict[str, dict], task_name: str) -> str:
 
 def plot(results: dict[str, dict], task_name: str, path: str | os.PathLike) -> Path:
     """Write the training-loss curves of :func:`compare`'s ``results`` (mean, min-max band) as a PNG."""
-    from symopt.inspect.report.plots import curves_plot
-
     return curves_plot({n: r["curves"] for n, r in results.items()}, f"training loss on {task_name}", Path(path))

@@ -10,17 +10,14 @@ from __future__ import annotations
 from search_space.analysis import analyze
 from search_space.program import Program, format_return, format_signature, format_statement, one_line
 from symopt.inspect.rundata import fitness_text, hall_of_fame, program_of
+from symopt.recognise import recognise
 from symopt.rundir import RunDir
 
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
 
 
 def family_of(program: Program) -> str:
-    """The recognised family (``symopt.recognise``, when built), ``new`` if none, ``-`` if unavailable."""
-    try:
-        from symopt.recognise import recognise
-    except ImportError:
-        return "-"
+    """The recognised family (:func:`symopt.recognise.recognise`), ``new`` if none, ``-`` if it fails."""
     try:
         fam = recognise(program).family
     except Exception:  # noqa: BLE001 - a recogniser failure must not hide the table

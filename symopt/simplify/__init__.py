@@ -13,6 +13,7 @@ from symopt.simplify.canonical import canonical_names
 from symopt.simplify.dead import remove_dead
 from symopt.simplify.derivation import Derivation, Log, Step
 from symopt.simplify.graph import Graph
+from symopt.simplify.measured import measured_pass
 from symopt.simplify.rules import RULES
 
 MAX_STEPS = 500
@@ -76,9 +77,8 @@ def simplify(program: Program, *, measure: bool = False, evaluator=None, **measu
     log = Log(program)
     exact_pass(log)
     if measure:
-        from symopt.simplify.measured import measured_pass
-
         if evaluator is None:
+            # lazy: the default evaluator trains on the proxies (JAX); exact simplification needs none
             from symopt.evaluation import make_evaluator
 
             evaluator = make_evaluator("default", lr_grid=True)

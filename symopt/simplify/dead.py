@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from search_space.analysis import analyze, prune
 from search_space.program import Program, format_statement
+from symopt.simplify.graph import Graph
 
 
 def remove_dead(program: Program) -> tuple[Program, str] | None:
@@ -25,8 +26,6 @@ def remove_dead(program: Program) -> tuple[Program, str] | None:
             returns[1 + j] = s
     pruned = prune(program)
     if unread:
-        from symopt.simplify.graph import Graph
-
         g = Graph(pruned)
         for j, s in enumerate(program.states):
             if s in unread:

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from search_space.ops import OPS
+from symopt.simplify import affine, signs
 from symopt.simplify.graph import Graph
 
 RULES: list = []
@@ -267,12 +268,5 @@ def _register(name: str, fn) -> None:
     RULES.append(fn)
 
 
-def _more_rules() -> None:
-    """The rules of the linear-dataflow and sign modules, after the ones above."""
-    from symopt.simplify import affine, signs
-
-    for name, fn in affine.RULES + signs.RULES:
-        _register(name, fn)
-
-
-_more_rules()
+for _name, _fn in affine.RULES + signs.RULES:      # the linear-dataflow and sign rules, after the ones above
+    _register(_name, _fn)

@@ -20,6 +20,7 @@ from symopt.inspect.report import page, plots, series
 from symopt.inspect.rundata import evaluations, fitness_text, hall_of_fame, meta_validation, program_of, stages_of
 from symopt.inspect.show import family_of
 from symopt.rundir import REPORT, RunDir
+from symopt.simplify import simplify
 
 TOP = 5
 
@@ -67,10 +68,6 @@ def _lineage(records: list[dict], best: dict | None, where: str) -> str:
 def _derivation(rd: RunDir, best: dict | None) -> str:
     if best is None:
         return page.note("No best program yet.")
-    try:
-        from symopt.simplify import simplify
-    except ImportError:
-        return page.note("Simplifier not available in this installation.")
     prog = program_of(best["program"], f"{rd.path}/hall_of_fame.json entry 1")
     try:
         d = simplify(prog, measure=False)

@@ -1,4 +1,4 @@
-"""PNG plots for the report (matplotlib, Agg backend: no display needed)."""
+"""PNG plots for the report (matplotlib figures without pyplot: no display, no backend state)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,7 @@ import math
 from pathlib import Path
 
 import numpy as np
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
+from matplotlib.figure import Figure
 
 
 def _finite(x: np.ndarray) -> np.ndarray:
@@ -25,7 +17,6 @@ def _finite(x: np.ndarray) -> np.ndarray:
 def _save(fig, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=80)
-    _pyplot().close(fig)
     return path
 
 
@@ -35,8 +26,8 @@ def _empty(ax, what: str) -> None:
 
 def fitness_plot(stages: dict[str, dict], path: Path) -> Path:
     """Best-so-far and population median per stage against the candidate index."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, max(1, len(stages)), figsize=(4.2 * max(1, len(stages)), 3.2), squeeze=False)
+    fig = Figure(figsize=(4.2 * max(1, len(stages)), 3.2))
+    axes = fig.subplots(1, max(1, len(stages)), squeeze=False)
     if not stages:
         _empty(axes[0][0], "evaluations")
     for ax, (name, s) in zip(axes[0], stages.items()):
@@ -55,8 +46,8 @@ def fitness_plot(stages: dict[str, dict], path: Path) -> Path:
 
 
 def meta_plot(meta: dict, path: Path) -> Path:
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    fig = Figure(figsize=(5.5, 3.2))
+    ax = fig.subplots()
     if len(meta["time"]) == 0:
         _empty(ax, "meta-validation")
     else:
@@ -71,8 +62,8 @@ def meta_plot(meta: dict, path: Path) -> Path:
 
 
 def cache_plot(cache: dict, rates: dict, path: Path) -> Path:
-    plt = _pyplot()
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.2))
+    fig = Figure(figsize=(9, 3.2))
+    a1, a2 = fig.subplots(1, 2)
     if len(cache["time"]) == 0:
         _empty(a1, "candidates")
     else:
@@ -103,8 +94,8 @@ def _smooth(y: np.ndarray, frac: float = 0.02) -> np.ndarray:
 
 def curves_plot(curves: dict[str, list[tuple[np.ndarray, np.ndarray]]], title: str, path: Path) -> Path:
     """Training-loss curves, one colour per program, mean line and min-max band over seeds."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig = Figure(figsize=(6.5, 4))
+    ax = fig.subplots()
     for k, (name, runs) in enumerate(curves.items()):
         steps = runs[0][0]
         ys = np.stack([_finite(r[1]) for r in runs])
