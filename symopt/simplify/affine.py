@@ -1,8 +1,6 @@
 """Exact rewrites of linear (affine) dataflow: moving averages in their simplest form.
 
-A node is *linear* when it is ``interp``, ``+``, ``-``, ``negative``, or ``*`` /
-``/`` by a constant; expanding linear nodes gives the value as a combination
-``sum_k c_k * atom_k`` of *atoms* (inputs and non-linear nodes).  Rules:
+The rules read values as linear forms ``sum_k c_k * atom_k`` (:mod:`symopt.simplify.linear`):
 
 ``zero_state``        a state never written stays 0 (states start at 0): its
                       reads become the constant ``0``.
@@ -27,78 +25,16 @@ import math
 
 from search_space.ops import EPS
 from symopt.simplify.graph import Graph
-
-LINEAR = ("interp", "add", "sub", "mul", "div", "negative")
-ONE = "1"            # the key of a form's constant term
-DIGITS = 12          # significant digits of a folded coefficient
-
-
-def _c(x: float) -> float:
-    return float(f"{x:.{DIGITS}g}")
-
-
-def _linear_terms(g: Graph, nid: int) -> list | None:
-    """``[(arg, coefficient)]`` of a linear node (args may repeat), or None if not linear."""
-    n = g.nodes.get(nid) if isinstance(nid, int) else None
-    if n is None or n.op not in LINEAR:
-        return None
-    a = n.args
-    if all(isinstance(x, float) for x in a):
-        return None                    # constant folding's job
-    if n.op == "interp":
-        return None if not isinstance(a[2], float) else [(a[0], 1.0 - a[2]), (a[1], a[2])]
-    if n.op in ("add", "sub"):
-        return [(a[0], 1.0), (a[1], 1.0 if n.op == "add" else -1.0)]
-    if n.op == "negative":
-        return [(a[0], -1.0)]
-    if n.op == "mul":
-        for k in (0, 1):
-            if isinstance(a[k], float) and not isinstance(a[1 - k], float):
-                return [(a[1 - k], a[k])]
-        return None
-    if isinstance(a[1], float) and not isinstance(a[0], float):        # div by a constant
-        return [(a[0], 1.0 / (a[1] + EPS))]
-    return None
-
-
-def expand(g: Graph, nid, stop=frozenset()) -> dict:
-    """``{atom: coefficient}`` of node ``nid`` (linear nodes expanded, ``stop`` nodes kept as atoms);
-    a constant term has the key :data:`ONE`."""
-    if isinstance(nid, float):
-        return {ONE: nid}
-    terms = _linear_terms(g, nid) if nid not in stop else None
-    if terms is None:
-        return {nid: 1.0}
-    out: dict = {}
-    for arg, c in terms:
-        for atom, k in expand(g, arg, stop).items():
-            out[atom] = out.get(atom, 0.0) + c * k
-    return {a: k for a, k in out.items() if k != 0.0}
-
-
-def _is_state(g: Graph, a) -> bool:
-    return isinstance(a, int) and g.nodes[a].op is None and g.nodes[a].name in g.states
-
-
-def _interp_args(g: Graph, form: dict) -> tuple | None:
-    """``(x, y, a)`` with ``interp(x, y, a)`` equal to a two-atom form whose coefficients sum to 1."""
-    if len(form) != 2:
-        return None
-    (x, p), (y, q) = form.items()
-    if not math.isclose(p + q, 1.0, rel_tol=1e-12, abs_tol=1e-12):
-        return None
-    if _is_state(g, x) and not _is_state(g, y):
-        (x, p), (y, q) = (y, q), (x, p)
-    return x, y, _c(q)
+from symopt.simplify.linear import ONE, expand, interp_args, is_state, linear_terms, rounded
 
 
 def _orient(g: Graph):
     for nid in g.statements():
         n = g.nodes[nid]
-        if n.op == "interp" and isinstance(n.args[2], float) and _is_state(g, n.args[0]) \
-                and not _is_state(g, n.args[1]) and not isinstance(n.args[1], float):
+        if n.op == "interp" and isinstance(n.args[2], float) and is_state(g, n.args[0]) \
+                and not is_state(g, n.args[1]) and not isinstance(n.args[1], float):
             h = g.copy()
-            h.nodes[nid].args = (n.args[1], n.args[0], _c(1.0 - n.args[2]))
+            h.nodes[nid].args = (n.args[1], n.args[0], rounded(1.0 - n.args[2]))
             why = (f"{g.nodes[nid].name} = interp({g.nodes[n.args[0]].name}, ..., {n.args[2]!r}) puts the state "
                    f"first: interp(x, s, a) = interp(s, x, 1 - a), so the recurrent operand goes last")
             return why, h
@@ -124,7 +60,7 @@ def _div_constant(g: Graph):
     for nid in g.statements():
         n = g.nodes[nid]
         if n.op == "div" and isinstance(n.args[1], float) and not isinstance(n.args[0], float):
-            k = _c(1.0 / (n.args[1] + EPS))
+            k = rounded(1.0 / (n.args[1] + EPS))
             if not math.isfinite(k):
                 continue
             h = g.copy()
@@ -136,11 +72,11 @@ def _div_constant(g: Graph):
 def _fold(g: Graph):
     types = g.types()
     for nid in g.statements():
-        terms = _linear_terms(g, nid)
+        terms = linear_terms(g, nid)
         if terms is None:
             continue
         args = [a for a, _ in terms]
-        if not any(_linear_terms(g, a) is not None or isinstance(a, float) for a in args) \
+        if not any(linear_terms(g, a) is not None or isinstance(a, float) for a in args) \
                 and len(set(args)) == len(args):
             continue
         form = expand(g, nid)
@@ -156,9 +92,9 @@ def _fold(g: Graph):
             if k == 1.0:
                 h.replace(nid, x)
             else:
-                h.nodes[nid].op, h.nodes[nid].args = "mul", (x, _c(k))
+                h.nodes[nid].op, h.nodes[nid].args = "mul", (x, rounded(k))
         else:
-            args = _interp_args(g, form)
+            args = interp_args(g, form)
             if args is None:
                 continue
             h.nodes[nid].op, h.nodes[nid].args = "interp", args
@@ -184,12 +120,12 @@ def _rescaled_state(g: Graph):
             continue
         h = g.copy()
         order = h.nodes[out].order
-        avg = h.add("interp", (x, sid, _c(q)), s, order)
+        avg = h.add("interp", (x, sid, rounded(q)), s, order)
         readers = [i for i in h.statements() if i != avg]
-        scaled_in = h.add("mul", (sid, _c(k)), f"{s}_scaled", -0.5)
+        scaled_in = h.add("mul", (sid, rounded(k)), f"{s}_scaled", -0.5)
         for i in readers:
             h.nodes[i].args = tuple(scaled_in if a == sid else a for a in h.nodes[i].args)
-        scaled_out = h.add("mul", (avg, _c(k)), f"{s}_new", order + 0.5)
+        scaled_out = h.add("mul", (avg, rounded(k)), f"{s}_new", order + 0.5)
         h.replace(out, scaled_out)
         h.outputs[1 + j] = avg
         why = (f"state {s} is updated as {p:.6g} * x + {q:.6g} * {s} (coefficients not summing to 1): it is "

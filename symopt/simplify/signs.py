@@ -23,8 +23,8 @@ anything, or a sum / product of positives.
 from __future__ import annotations
 
 from search_space.ops import OPS
-from symopt.simplify.affine import ONE, _c, _interp_args, expand
 from symopt.simplify.graph import Graph, node_ids
+from symopt.simplify.linear import ONE, expand, interp_args, rounded
 
 SIGN_EXACT = ("tanh", "arctan", "arcsinh", "sinh", "cbrt", "expm1")
 _ALWAYS_POSITIVE = ("exp", "exp2", "exp10", "cosh")
@@ -128,14 +128,14 @@ def _sign_of_linear(g: Graph):
         total = sum(form.values())
         if total <= 0 or abs(total - 1.0) < 1e-12:
             continue
-        args = _interp_args(g, {a: k / total for a, k in form.items()})
+        args = interp_args(g, {a: k / total for a, k in form.items()})
         if args is None:
             continue
         h = g.copy()
         avg = h.add("interp", args, f"{n.name}_avg", n.order - 0.5)
         h.nodes[nid].args = (avg,)
         why = (f"{n.name} = sign of {total:.6g} * interp(...): a positive factor does not change a sign, so it is "
-               f"the sign of the moving average interp(..., {_c(args[2])!r})")
+               f"the sign of the moving average interp(..., {rounded(args[2])!r})")
         return why, h
     return None
 
