@@ -1,4 +1,4 @@
-"""Replacing a file atomically: readers see the old file or the new one, never a mix.
+r"""Replacing a file atomically: readers see the old file or the new one, never a mix.
 
 :func:`write_atomic` writes to a temporary file in the same folder, flushes and fsyncs it, then renames
 it over the target (``os.replace``, atomic on POSIX).  A failure (disk full, read-only folder) leaves
@@ -8,10 +8,10 @@ this way.
 
 >>> import tempfile, os
 >>> path = os.path.join(tempfile.mkdtemp(), "state.json")
->>> write_atomic(path, '{"step": 1}\\n')
->>> write_atomic(path, '{"step": 2}\\n')
+>>> write_atomic(path, '{"step": 1}\n')
+>>> write_atomic(path, '{"step": 2}\n')
 >>> open(path).read(), os.listdir(os.path.dirname(path))
-('{"step": 2}\\n', ['state.json'])
+('{"step": 2}\n', ['state.json'])
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Reading TOML input files with errors that say where the problem is.
+r"""Reading TOML input files with errors that say where the problem is.
 
 Every TOML file a user hands to the project (a search space, a search config, a run's ``config.toml``,
 the proxies' task and funnel tables) is read here, so a bad one reads the same everywhere: one line
@@ -11,7 +11,7 @@ naming the file and, where the parser knows it, the line and column::
 The error class is the caller's (``error=``, ``ValueError`` by default), so each package raises its
 own error type (``search_space`` and ``symopt`` their ``InputError``, ``proxies`` ``ValueError``).
 
->>> parse_toml(b'[search]\\nbudget = 5\\n', "config.toml")
+>>> parse_toml(b'[search]\nbudget = 5\n', "config.toml")
 {'search': {'budget': 5}}
 """
 
@@ -44,7 +44,7 @@ def _located(reason: str, data: bytes) -> tuple[str, tuple[int, int] | None]:
 
 
 def parse_toml(data: bytes | str, where: str, *, error: type[Exception] = ValueError) -> dict[str, Any]:
-    """Parse TOML ``data`` read from ``where`` (a file name, used in the error message).
+    r"""Parse TOML ``data`` read from ``where`` (a file name, used in the error message).
 
     Args:
       data: the file's bytes (must be UTF-8) or its text.
@@ -56,7 +56,7 @@ def parse_toml(data: bytes | str, where: str, *, error: type[Exception] = ValueE
 
     >>> parse_toml("a = [1, 2]", "x.toml")
     {'a': [1, 2]}
-    >>> parse_toml(b"a = \\xff", "x.toml", error=ValueError)
+    >>> parse_toml(b"a = \xff", "x.toml", error=ValueError)
     Traceback (most recent call last):
     ...
     ValueError: x.toml:1:5: not UTF-8 text

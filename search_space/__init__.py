@@ -1,4 +1,4 @@
-"""The program language of symopt: IR, function table, parsing and printing, analysis, hashing, mutation.
+r"""The program language of symopt: IR, function table, parsing and printing, analysis, hashing, mutation.
 
 The names below resolve to their modules' on first use (a module ``__getattr__``, PEP 562), so
 that importing one light module (``search_space.errors``, which the command line's ``--help``
@@ -7,8 +7,8 @@ submodule, so ``search_space.parse`` is always the function (the module is
 :mod:`search_space.parser`).
 
 >>> from search_space import parse, functional_hash
->>> live = "def train(w, g, m, v, lr):\\n    u = g * lr\\n    return u, m, v\\n"
->>> dead = live.replace("    return", "    t = exp(w)\\n    return")     # t is never used
+>>> live = "def train(w, g, m, v, lr):\n    u = g * lr\n    return u, m, v\n"
+>>> dead = live.replace("    return", "    t = exp(w)\n    return")     # t is never used
 >>> functional_hash(parse(live)) == functional_hash(parse(dead))
 True
 """

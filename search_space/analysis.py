@@ -44,13 +44,42 @@ TENSOR = "tensor"
 
 
 def statement_line(index: int) -> int:
-    """Line of statement ``index`` in the printed form (the signature is line 1)."""
+    """Line of statement ``index`` in the printed form (the signature is line 1).
+
+    Args:
+      index: the statement's 0-based index.
+
+    Returns:
+      Its 1-based line in :func:`search_space.program.format_program`'s text.
+
+    >>> statement_line(0)
+    2
+    """
     return index + 2
 
 
 @dataclasses.dataclass(frozen=True)
 class Analysis:
-    """The result of :func:`analyze` (see the module docstring)."""
+    """The result of :func:`analyze` (see the module docstring).
+
+    Attributes:
+      program: the program analysed.
+      valid: whether it is valid; ``reason`` says why not.
+      reason: the one-line reason it is invalid, or None.
+      error_statement: the index of the statement at fault (None: the return line).
+      types: ``"scalar"`` or ``"tensor"``, per statement.
+      live: per statement, whether the update depends on it (in this step or a later one).
+      live_states: per state, whether a later step reads it on a live path.
+      input_types: the type of each input (``w``, ``g``, the states: tensors; ``lr``: a scalar).
+      defs: per statement, the nodes its arguments read (None for a constant).
+      returns: the node of each returned value.
+      live_nodes: every node the update depends on (this step or later ones).
+
+    >>> from search_space.seeds import load_seed
+    >>> a = analyze(load_seed("sgd"))
+    >>> a.valid, a.types, a.depends_on("lr")
+    (True, ('scalar', 'tensor'), True)
+    """
 
     program: Program
     valid: bool
@@ -66,10 +95,12 @@ class Analysis:
 
     @property
     def live_statements(self) -> tuple[Statement, ...]:
+        """The statements the update depends on, in program order."""
         return tuple(s for s, alive in zip(self.program.statements, self.live) if alive)
 
     @property
     def dead_statements(self) -> tuple[Statement, ...]:
+        """The statements the update never depends on (what :func:`prune` removes)."""
         return tuple(s for s, alive in zip(self.program.statements, self.live) if not alive)
 
     @property
@@ -99,7 +130,14 @@ class Analysis:
         return g
 
     def depends_on(self, name: str) -> bool:
-        """Does the update depend on input ``name`` (through any number of steps)?"""
+        """Does the update depend on input ``name`` (through any number of steps)?
+
+        Args:
+          name: an input: ``"w"``, ``"g"``, a state or ``"lr"``.
+
+        Returns:
+          True when the input is live.
+        """
         return ("input", name) in self.live_nodes
 
 
@@ -116,8 +154,10 @@ def _build(program: Program):
 
 
 def _upstream(start, defs, returns, states, *, across_steps: bool) -> set:
-    """Nodes ``start`` reads, transitively; ``across_steps`` also follows a state input to the value
-    the previous step returned for it."""
+    """Nodes ``start`` reads, transitively.
+
+    With ``across_steps``, a state input also leads to the value the previous step returned for it.
+    """
     state_return = {("input", s): returns[1 + j] for j, s in enumerate(states)}
     seen, stack = set(), [start]
     while stack:
@@ -154,7 +194,19 @@ def _infer_types(program: Program, defs, input_types) -> tuple[str, ...]:
 
 
 def analyze(program: Program) -> Analysis:
-    """Type, liveness and validity of ``program`` (never raises for a well-formed Program)."""
+    r"""Type, liveness and validity of ``program`` (never raises for a well-formed Program).
+
+    Args:
+      program: the program.
+
+    Returns:
+      Its :class:`Analysis` (cached: analysing an equal program again is a lookup).
+
+    >>> from search_space.parser import parse
+    >>> a = analyze(parse("def train(w, g, m, v, lr):\n    t = exp(w)\n    u = g * lr\n    return u, m, v\n"))
+    >>> a.live, a.valid
+    ((False, True), True)
+    """
     a = _analyze_cached(program)
     # equal programs may differ in how they print (0.0 == -0.0): report on the one asked about
     return a if a.program is program else dataclasses.replace(a, program=program)
@@ -216,7 +268,15 @@ def _state_inputs_of_step(a: Analysis, node) -> set:
 
 
 def lr_structure_problem(a: Analysis) -> tuple[str, int | None] | None:
-    """Cheap structural part of the lr-linearity check: ``(reason, statement)`` or None."""
+    """The cheap structural part of the lr-linearity check (:func:`search_space.validity.check`).
+
+    Args:
+      a: the analysis of a valid program.
+
+    Returns:
+      ``(reason, statement index or None)`` when the update does not depend on ``lr`` or ``lr`` flows
+      into a live state; None when the structure allows an update linear in ``lr``.
+    """
     p = a.program
     if not a.depends_on("lr"):
         upd = a.returns[0]
@@ -229,10 +289,21 @@ def lr_structure_problem(a: Analysis) -> tuple[str, int | None] | None:
 
 
 def prune(program: Program) -> Program:
-    """``program`` without its dead statements (same updates at every step).
+    r"""``program`` without its dead statements (same updates at every step).
 
     A dead state whose returned value was computed by a dead statement is
     returned unchanged (its input name) instead.
+
+    Args:
+      program: the program.
+
+    Returns:
+      The pruned program.
+
+    >>> from search_space.parser import parse
+    >>> from search_space.program import one_line
+    >>> one_line(prune(parse("def train(w, g, m, v, lr):\n    m = exp(w)\n    u = g * lr\n    return u, m, v\n")))
+    'u = g * lr; return u, m, v'
     """
     a = analyze(program)
     kept = tuple(s for s, alive in zip(program.statements, a.live) if alive)

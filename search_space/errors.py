@@ -13,7 +13,14 @@ class InputError(Exception):
 class ProgramError(InputError):
     """A program text that cannot be parsed or is not valid.
 
-    ``file``, ``line`` and ``col`` (1-based) locate the problem where known.
+    Args:
+      reason: what is wrong, in a few words.
+      file: the file of the program text, if any.
+      line: the 1-based line of the problem, if known.
+      col: the 1-based column, if known.
+
+    >>> str(ProgramError("bad", file="x.program", line=2, col=5))
+    'x.program:2:5: bad'
     """
 
     def __init__(self, reason: str, file: str | None = None, line: int | None = None, col: int | None = None):
@@ -32,5 +39,15 @@ class ProgramError(InputError):
         return f"{where}: {self.reason}"
 
     def with_file(self, file: str) -> ProgramError:
-        """The same error, located in ``file``."""
+        """The same error, located in ``file``.
+
+        Args:
+          file: the file the program text came from.
+
+        Returns:
+          A new :class:`ProgramError` with the same reason, line and column.
+
+        >>> str(ProgramError("unknown function 'f'", line=3).with_file("a.program"))
+        "a.program:3: unknown function 'f'"
+        """
         return ProgramError(self.reason, file, self.line, self.col)

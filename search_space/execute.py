@@ -119,7 +119,15 @@ def step(program: Program, w: Any, g: Any, states: Sequence[Any], lr) -> tuple[A
 
 
 def init_states(program: Program, w: Any) -> tuple:
-    """Zero states shaped like ``w``, one per state of ``program`` (the states of the first step)."""
+    """Zero states shaped like ``w``, one per state of ``program`` (the states of the first step).
+
+    Args:
+      program: the optimizer program.
+      w: the parameters (a pytree).
+
+    Returns:
+      A tuple of ``len(program.states)`` float32 pytrees of zeros shaped like ``w``.
+    """
     return tuple(jax.tree_util.tree_map(lambda x: jnp.zeros(jnp.shape(x), DTYPE), w) for _ in program.states)
 
 

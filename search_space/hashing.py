@@ -35,6 +35,12 @@ HASH_CHARS = 16
 def canonical_constant(value: float) -> str:
     """``value`` rounded to ``SIGNIFICANT`` significant digits, as text (``-0.0`` is ``0``).
 
+    Args:
+      value: a constant of a program.
+
+    Returns:
+      The rounded value as text.
+
     >>> canonical_constant(0.123456789), canonical_constant(-0.0)
     ('0.123457', '0')
     """
@@ -79,11 +85,18 @@ def _value_numbers(program: Program, order: tuple[int, ...]) -> list[str]:
 
 @lru_cache(maxsize=65536)
 def functional_hash(program: Program) -> str:
-    """16 hex characters identifying ``program``'s live dataflow (see the module docstring).
+    r"""16 hex characters identifying ``program``'s live dataflow (see the module docstring).
+
+    Args:
+      program: the program.
+
+    Returns:
+      The hash: equal for programs that differ only in names, dead code, statement order, the order
+      of commutative arguments, the order of the states or constants beyond ``SIGNIFICANT`` digits.
 
     >>> from search_space.parser import parse
-    >>> a = parse("def train(w, g, m, v, lr):\\n    u = g * lr\\n    return u, m, v\\n")
-    >>> b = parse("def train(w, g, m, v, lr):\\n    x = lr * g\\n    return x, m, v\\n")
+    >>> a = parse("def train(w, g, m, v, lr):\n    u = g * lr\n    return u, m, v\n")
+    >>> b = parse("def train(w, g, m, v, lr):\n    x = lr * g\n    return x, m, v\n")
     >>> functional_hash(a) == functional_hash(b)             # names and argument order do not count
     True
     """
@@ -96,6 +109,12 @@ def functional_hash(program: Program) -> str:
 
 def structural_key(program: Program) -> str:
     """``program`` pruned of dead code, on one line: names and statement order still count (cheap, readable).
+
+    Args:
+      program: the program.
+
+    Returns:
+      The pruned program's :func:`~search_space.program.one_line` text.
 
     >>> from search_space.seeds import load_seed
     >>> structural_key(load_seed("sgd"))

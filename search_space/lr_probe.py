@@ -39,8 +39,15 @@ _WS, _GS = _inputs()
 def probe_updates(program: Program) -> np.ndarray:
     """The updates of ``program`` on the probe's fixed inputs, for each step and lr scale.
 
+    Args:
+      program: the program (dead statements are dropped by the row executor).
+
     Returns:
       float32 array of shape ``(STEPS, len(SCALES), SIZE)``.
+
+    >>> from search_space.seeds import load_seed
+    >>> probe_updates(load_seed("sgd")).shape
+    (3, 3, 6)
     """
     k = len(SCALES)
     lr = (BASE_LR * np.asarray(SCALES, np.float32)).reshape(k, 1).astype(np.float32)
@@ -54,8 +61,16 @@ def probe_updates(program: Program) -> np.ndarray:
 
 
 def lr_nonlinearity(program: Program) -> str | None:
-    """Why ``program``'s update is not linear in ``lr``, or ``None`` when update(s * lr) == s * update(lr)
-    for every probed scale s.
+    """Why ``program``'s update is not linear in ``lr``, or ``None`` when it is.
+
+    Linear means update(s * lr) == s * update(lr) at every probed step for every probed scale s
+    (relative tolerance ``RTOL``).
+
+    Args:
+      program: the program.
+
+    Returns:
+      A one-line reason, or None.
 
     >>> from search_space.seeds import load_seed
     >>> lr_nonlinearity(load_seed("lion")) is None

@@ -78,6 +78,14 @@ EMA_LOG10_RANGE = (-3.0, -0.5)   # 1 - c of an inserted moving average, log10-un
 
 @dataclasses.dataclass(frozen=True)
 class Step:
+    """One edit of a mutation.
+
+    Attributes:
+      kind: a mutation kind of :data:`~search_space.spaces.MUTATION_KINDS`.
+      index: the 0-based index of the statement edited.
+      before: the statement before the edit (None for an insertion; the reader of a wrapped value).
+      after: the statement after it (None for a deletion).
+    """
     kind: str
     index: int                       # 0-based statement index
     before: Statement | None
@@ -105,6 +113,7 @@ class Mutation:
 
     @property
     def kind(self) -> str:
+        """The kind of the last (hash-changing) step."""
         return self.steps[-1].kind
 
     def __str__(self) -> str:
@@ -112,7 +121,19 @@ class Mutation:
 
 
 class Mutator:
-    """Mutates programs within a :class:`~search_space.spaces.Space`."""
+    """Mutates programs within a :class:`~search_space.spaces.Space`.
+
+    Args:
+      space: the space (its functions, maximum length, mutation weights and constant parameters).
+      max_tries: steps tried before a mutation gives up with a :class:`ProgramError`.
+      lr_linear: keep only children whose update is linear in ``lr``.
+
+    >>> from search_space.seeds import load_seed
+    >>> from search_space.spaces import load_space
+    >>> child, how = Mutator(load_space("compact")).mutate(load_seed("adamw"), np.random.default_rng(0))
+    >>> how.kind in MUTATION_KINDS
+    True
+    """
 
     def __init__(self, space: Space, max_tries: int = 1000, *, lr_linear: bool = False):
         self.space = space
@@ -124,7 +145,18 @@ class Mutator:
 
     # -- public ------------------------------------------------------------
     def mutate(self, program: Program, rng: np.random.Generator) -> tuple[Program, Mutation]:
-        """A valid child whose functional hash differs from ``program``'s, and how it was made."""
+        """A valid child whose functional hash differs from ``program``'s, and how it was made.
+
+        Args:
+          program: the parent.
+          rng: the source of randomness.
+
+        Returns:
+          ``(child, mutation)``.
+
+        Raises:
+          ProgramError: no such child within ``max_tries`` steps.
+        """
         parent_hash = functional_hash(program)
         current, steps = program, []
         for _ in range(self.max_tries):
@@ -245,7 +277,15 @@ class Mutator:
         return st.replace(args=tuple(args))
 
     def mutate_constant(self, value: float, rng: np.random.Generator) -> float:
-        """A new value for a constant (see the module docstring); 4 significant digits."""
+        """A new value for a constant (see the module docstring); 4 significant digits.
+
+        Args:
+          value: the constant's value.
+          rng: the source of randomness.
+
+        Returns:
+          The new value.
+        """
         if rng.random() < self.space.normal_probability:
             return round_constant(float(rng.standard_normal()))
         scale = 0.1 if rng.random() < self.space.small_step_probability else 1.0
@@ -259,8 +299,19 @@ class Mutator:
         return round_constant(value * factor)
 
     def constant_variants(self, program: Program, n: int, rng: np.random.Generator) -> list[Program]:
-        """Up to ``n`` valid programs with ``program``'s structure and every constant moved by a small
-        log-scale step (on ``1 - c`` for ``0.5 < c < 1``), each with a different functional hash."""
+        """Valid programs with ``program``'s structure and every constant moved a little.
+
+        Each constant takes a small log-scale step (on ``1 - c`` for ``0.5 < c < 1``); every variant has a
+        different functional hash.
+
+        Args:
+          program: the program.
+          n: how many variants at most.
+          rng: the source of randomness.
+
+        Returns:
+          Up to ``n`` programs (none when ``program`` has no constant).
+        """
         where = [(i, k) for i, st in enumerate(program.statements) for k, a in enumerate(st.args)
                  if isinstance(a, float)]
         if not where:

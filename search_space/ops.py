@@ -89,6 +89,12 @@ class Op:
     def has(self, fact: str) -> bool:
         """Whether the function has ``fact`` (``"commutative"``, ``"idempotent"``, ``"scale_invariant"``, ...).
 
+        Args:
+          fact: one of the facts of the module docstring.
+
+        Returns:
+          True when the fact holds.
+
         >>> OPS["add"].has("commutative"), OPS["sub"].has("commutative")
         (True, False)
         """
@@ -228,6 +234,12 @@ OPCODES: dict[str, int] = {op.name: i for i, op in enumerate(_TABLE)}
 
 def get_op(name: str) -> Op:
     """The function called ``name``; ``KeyError`` naming it when there is none.
+
+    Args:
+      name: a function's name.
+
+    Returns:
+      Its :class:`Op`.
 
     >>> get_op("interp").arity
     3

@@ -33,7 +33,7 @@ def _err(node: ast.AST | None, reason: str) -> ProgramError:
 
 
 def parse(text: str, file: str | None = None) -> Program:
-    """Parse and validate program text.
+    r"""Parse and validate program text.
 
     Args:
       text: the program (``def train(w, g, m, v, lr): ... return update, m, v``).
@@ -45,14 +45,14 @@ def parse(text: str, file: str | None = None) -> Program:
     Raises:
       ProgramError: one line ``FILE:line:col: reason`` for anything that is not a valid program.
 
-    >>> p = parse("def train(w, g, m, v, lr):\\n    update = sign(g) * lr\\n    return update, m, v\\n")
+    >>> p = parse("def train(w, g, m, v, lr):\n    update = sign(g) * lr\n    return update, m, v\n")
     Traceback (most recent call last):
     ...
     search_space.errors.ProgramError: <program>:2:14: arguments must be variable names or numbers (no nested ...
-    >>> p = parse("def train(w, g, m, v, lr):\\n    u = sign(g)\\n    u = u * lr\\n    return u, m, v\\n")
+    >>> p = parse("def train(w, g, m, v, lr):\n    u = sign(g)\n    u = u * lr\n    return u, m, v\n")
     >>> len(p), p.update
     (2, 'u')
-    >>> parse("def train(w, g, m, v, lr):\\n    update = eval(g)\\n    return update, m, v\\n", file="x.program")
+    >>> parse("def train(w, g, m, v, lr):\n    update = eval(g)\n    return update, m, v\n", file="x.program")
     Traceback (most recent call last):
     ...
     search_space.errors.ProgramError: x.program:2:14: unknown function 'eval'
@@ -66,7 +66,23 @@ def parse(text: str, file: str | None = None) -> Program:
 
 
 def parse_file(path: str | os.PathLike) -> Program:
-    """Read and parse the program file at ``path`` (UTF-8, at most ``MAX_TEXT_BYTES``); errors name the file."""
+    """Read and parse the program file at ``path``; errors name the file.
+
+    Args:
+      path: the file (UTF-8, at most ``MAX_TEXT_BYTES``).
+
+    Returns:
+      The program.
+
+    Raises:
+      ProgramError: the file cannot be read, is not text, or is not a valid program (one line naming
+        the file, and the line and column where known).
+
+    >>> parse_file("/no/such.program")
+    Traceback (most recent call last):
+    ...
+    search_space.errors.ProgramError: /no/such.program: cannot read file (No such file or directory)
+    """
     name = os.fspath(path)
     try:
         with open(name, "rb") as fh:
@@ -77,8 +93,22 @@ def parse_file(path: str | os.PathLike) -> Program:
 
 
 def decode(data: bytes, file: str | None = None) -> str:
-    """``data`` as UTF-8 text (a leading byte-order mark dropped); a :class:`ProgramError` naming ``file`` and
-    the line and column of the first bad byte, or a file over ``MAX_TEXT_BYTES``."""
+    r"""``data`` as UTF-8 text (a leading byte-order mark dropped).
+
+    Args:
+      data: the bytes of a program file.
+      file: names the file in errors.
+
+    Returns:
+      The text.
+
+    Raises:
+      ProgramError: ``data`` is larger than ``MAX_TEXT_BYTES`` or not UTF-8 (with the line and column of the
+        first bad byte).
+
+    >>> decode(b"\xef\xbb\xbfdef")
+    'def'
+    """
     if len(data) > MAX_TEXT_BYTES:
         raise ProgramError(f"file is larger than {MAX_TEXT_BYTES} bytes", file=file)
     try:

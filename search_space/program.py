@@ -48,8 +48,12 @@ def _check_name(name: object, what: str) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class Statement:
-    """``target = op(*args)``: one function of :data:`search_space.ops.OPS` applied to variables (``str``) and
-    finite float constants; checked on construction.
+    """``target = op(*args)``: one function of :data:`search_space.ops.OPS`, checked on construction.
+
+    Attributes:
+      target: the variable assigned.
+      op: the function's name.
+      args: its arguments: variables (``str``) and finite float constants.
 
     >>> Statement("u", "interp", ("g", "m", 0.9)).variables
     ('g', 'm')
@@ -74,7 +78,17 @@ class Statement:
         return tuple(a for a in self.args if isinstance(a, str))
 
     def replace(self, **changes) -> Statement:
-        """A copy with ``changes`` (``target``, ``op``, ``args``) applied and checked."""
+        """A copy with ``changes`` applied and checked.
+
+        Args:
+          **changes: new values of ``target``, ``op`` or ``args``.
+
+        Returns:
+          The new statement.
+
+        >>> format_statement(Statement("u", "sign", ("g",)).replace(op="abs"))
+        'u = abs(g)'
+        """
         return dataclasses.replace(self, **changes)
 
 
@@ -105,6 +119,11 @@ class Program:
 
     ``returns[0]`` is the update (the caller applies ``w = w - update``);
     ``returns[1:]`` are the new values of ``states`` in order.
+
+    Attributes:
+      statements: the statements, in order.
+      returns: the update's name, then the new value of each state.
+      states: the state names (``("m", "v")`` by default).
     """
 
     statements: tuple[Statement, ...]
@@ -153,11 +172,22 @@ class Program:
         return len(self.statements)
 
     def constants(self) -> list[float]:
-        """Every constant argument, in statement order."""
+        """Every constant argument, in statement order.
+
+        Returns:
+          The constants.
+        """
         return [a for s in self.statements for a in s.args if isinstance(a, float)]
 
     def with_statements(self, statements: Iterable[Statement]) -> Program:
-        """The same signature and returns with ``statements`` (checked again)."""
+        """The same signature and returns with ``statements`` (checked again).
+
+        Args:
+          statements: the new statements.
+
+        Returns:
+          The new program.
+        """
         return Program(tuple(statements), self.returns, self.states)
 
     # -- text and JSON -----------------------------------------------------
@@ -166,6 +196,9 @@ class Program:
 
     def to_json(self) -> dict:
         """A JSON-able dict (format ``symopt.program/1``); :meth:`from_json` reads it back.
+
+        Returns:
+          ``{"format", "states", "statements", "returns"}``.
 
         >>> from search_space.seeds import load_seed
         >>> p = load_seed("lion")
@@ -181,7 +214,17 @@ class Program:
 
     @classmethod
     def from_json(cls, data: object) -> Program:
-        """The program of a :meth:`to_json` dict; :class:`ProgramError` for anything else."""
+        """The program of a :meth:`to_json` dict.
+
+        Args:
+          data: the decoded JSON.
+
+        Returns:
+          The program.
+
+        Raises:
+          ProgramError: ``data`` is not a ``symopt.program/1`` object or its program is not well-formed.
+        """
         if not isinstance(data, dict) or data.get("format") != JSON_FORMAT:
             raise ProgramError(f"not a {JSON_FORMAT} object")
         try:
@@ -198,12 +241,32 @@ class Program:
 # -- the printed form ---------------------------------------------------------------------------------
 
 def format_arg(arg: Arg) -> str:
-    """Variables print as their name; constants as the shortest float repr that round-trips."""
+    """Variables print as their name; constants as the shortest float repr that round-trips.
+
+    Args:
+      arg: a statement's argument.
+
+    Returns:
+      Its text.
+
+    >>> format_arg("m"), format_arg(0.1), format_arg(2.0)
+    ('m', '0.1', '2.0')
+    """
     return arg if isinstance(arg, str) else repr(float(arg))
 
 
 def format_expr(st: Statement) -> str:
-    """The right-hand side of a statement: ``a + b`` or ``f(a, b)``."""
+    """The right-hand side of a statement: ``a + b`` or ``f(a, b)``.
+
+    Args:
+      st: the statement.
+
+    Returns:
+      Its expression as text.
+
+    >>> format_expr(Statement("u", "add", ("g", 1.0))), format_expr(Statement("u", "sign", ("g",)))
+    ('g + 1.0', 'sign(g)')
+    """
     op = OPS[st.op]
     args = [format_arg(a) for a in st.args]
     if op.infix:
@@ -212,22 +275,50 @@ def format_expr(st: Statement) -> str:
 
 
 def format_statement(st: Statement) -> str:
-    """One statement as a line of text (no indentation): ``target = expression``."""
+    """One statement as a line of text (no indentation): ``target = expression``.
+
+    Args:
+      st: the statement.
+
+    Returns:
+      Its line.
+    """
     return f"{st.target} = {format_expr(st)}"
 
 
 def format_signature(program: Program) -> str:
-    """The program's ``def train(...):`` line."""
+    """The program's ``def train(...):`` line.
+
+    Args:
+      program: the program.
+
+    Returns:
+      Its first line.
+    """
     return f"def train({', '.join(program.inputs)}):"
 
 
 def format_return(program: Program) -> str:
-    """The program's ``return update, m, v`` line (no indentation)."""
+    """The program's ``return update, m, v`` line (no indentation).
+
+    Args:
+      program: the program.
+
+    Returns:
+      Its last line.
+    """
     return f"return {', '.join(program.returns)}"
 
 
 def format_program(program: Program) -> str:
-    """The whole program as text, one statement a line, ending with a newline."""
+    """The whole program as text, one statement a line, ending with a newline.
+
+    Args:
+      program: the program.
+
+    Returns:
+      Its text, which :func:`search_space.parser.parse` reads back as an equal program.
+    """
     lines = [format_signature(program)]
     lines += [f"    {format_statement(s)}" for s in program.statements]
     lines.append(f"    {format_return(program)}")
@@ -235,6 +326,13 @@ def format_program(program: Program) -> str:
 
 
 def one_line(program: Program) -> str:
-    """``program`` on one line (statements joined by ``; ``), for tables and progress displays."""
+    """``program`` on one line (statements joined by ``; ``), for tables and progress displays.
+
+    Args:
+      program: the program.
+
+    Returns:
+      The line.
+    """
     body = "; ".join(format_statement(s) for s in program.statements)
     return f"{body}; {format_return(program)}" if body else format_return(program)

@@ -52,8 +52,10 @@ def _op(name: str) -> Callable:
 
 
 def _bound(name: str, refs: tuple) -> Callable:
-    """``vals -> result`` of function ``name`` with each argument a slot of ``vals`` (an int) or a
-    constant (the common shapes are spelled out: one Python call per statement)."""
+    """``vals -> result`` of function ``name``, each argument a slot of ``vals`` (an int) or a constant.
+
+    The common shapes are spelled out: one Python call per statement.
+    """
     fn = _op(name)
     slot = [isinstance(r, int) for r in refs]
     if name == "interp" and slot[:2] == [True, True] and not slot[2]:
@@ -91,6 +93,13 @@ def compile_rows(program: Program) -> Step:
 
     Dead statements are dropped first (:func:`search_space.analysis.prune`), so a
     dead state comes back as it went in.
+
+    Args:
+      program: the program.
+
+    Returns:
+      The step function: ``w``, ``g`` and each state ``(rows, n)`` float32 arrays, ``lr`` ``(rows, 1)``;
+      it returns the update and the new states, each ``(rows, n)``.
     """
     p = prune(program)
     slots = {name: i for i, name in enumerate(p.inputs)}

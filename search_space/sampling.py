@@ -24,6 +24,12 @@ CONSTANT_DIGITS = 4           # mutated constants keep this many significant dig
 def round_constant(value: float) -> float:
     """``value`` to ``CONSTANT_DIGITS`` significant digits (readable programs, stable hashes).
 
+    Args:
+      value: a constant.
+
+    Returns:
+      The rounded value.
+
     >>> round_constant(0.987654321)
     0.9877
     """
@@ -31,8 +37,19 @@ def round_constant(value: float) -> float:
 
 
 def defined_before(program: Program, index: int) -> list[str]:
-    """Variables readable by a statement inserted at position ``index`` of ``program`` (inputs first, then
-    targets of the statements before it, no repeats)."""
+    """Variables readable by a statement inserted at position ``index`` of ``program``.
+
+    Args:
+      program: the program.
+      index: the insertion position (0 = before the first statement).
+
+    Returns:
+      The inputs, then the targets of the statements before ``index``, without repeats.
+
+    >>> from search_space.seeds import load_seed
+    >>> defined_before(load_seed("sgd"), 1)
+    ['w', 'g', 'm', 'v', 'lr']
+    """
     names = list(program.inputs)
     for st in program.statements[:index]:
         if st.target not in names:
@@ -42,6 +59,13 @@ def defined_before(program: Program, index: int) -> list[str]:
 
 def fresh_name(program: Program, prefix: str = "t") -> str:
     """The first name ``prefix0``, ``prefix1``, ... that ``program`` does not use.
+
+    Args:
+      program: the program.
+      prefix: the name's prefix.
+
+    Returns:
+      The name.
 
     >>> from search_space.seeds import load_seed
     >>> fresh_name(load_seed("lion"))
@@ -55,7 +79,16 @@ def fresh_name(program: Program, prefix: str = "t") -> str:
 
 
 def random_arg(variables: Sequence[str], rng: np.random.Generator, new_constant: float = 1.0) -> Arg:
-    """One of ``variables`` at random, or ``new_constant`` with probability ``CONSTANT_PROBABILITY``."""
+    """One of ``variables`` at random, or ``new_constant`` with probability ``CONSTANT_PROBABILITY``.
+
+    Args:
+      variables: the variables to draw from (a constant when empty).
+      rng: the source of randomness.
+      new_constant: the value of a constant argument.
+
+    Returns:
+      A variable name or the constant.
+    """
     if not variables or rng.random() < CONSTANT_PROBABILITY:
         return float(new_constant)
     return variables[int(rng.integers(len(variables)))]
@@ -84,8 +117,16 @@ def random_statement(
 
 
 def random_target(program: Program, index: int, rng: np.random.Generator) -> str:
-    """A target for a statement at ``index`` of ``program``: a fresh temporary or (as often) a variable defined
-    before it (never ``w``) or ``update``."""
+    """A target for a statement at ``index`` of ``program``.
+
+    Args:
+      program: the program.
+      index: the statement's position.
+      rng: the source of randomness.
+
+    Returns:
+      A fresh temporary (half the time), else a variable defined before ``index`` (never ``w``) or ``update``.
+    """
     if rng.random() < FRESH_TARGET_PROBABILITY:
         return fresh_name(program)
     choices = [n for n in defined_before(program, index) if n != "w"] + ["update"]

@@ -11,13 +11,30 @@ from search_space.program import Program
 
 
 def seed_names() -> list[str]:
-    """Names of the shipped seed programs (``adamw``, ``lion``, ``program2``, ...)."""
+    """Names of the shipped seed programs.
+
+    Returns:
+      The names, sorted (``adamw``, ``lion``, ``program2``, ...).
+
+    >>> "adamw" in seed_names()
+    True
+    """
     root = resources.files("search_space") / "seeds"
     return sorted(p.name[: -len(".program")] for p in root.iterdir() if p.name.endswith(".program"))
 
 
 def seed_text(name: str) -> str:
-    """The text of the shipped seed program ``name``; :class:`ProgramError` listing the known ones otherwise."""
+    """The text of the shipped seed program ``name``.
+
+    Args:
+      name: a name of :func:`seed_names`.
+
+    Returns:
+      The program's text.
+
+    Raises:
+      ProgramError: no seed has that name (the error lists the known ones).
+    """
     path = resources.files("search_space") / "seeds" / f"{name}.program"
     if not path.is_file():
         raise ProgramError(f"no seed program named {name!r} (known: {', '.join(seed_names())})")

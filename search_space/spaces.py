@@ -67,11 +67,18 @@ class Space:
         return hash((self.name, self.functions, self.max_statements, self.seed))
 
     def seed_program(self) -> Program:
-        """The space's seed program (a shipped seed by name, or a program file)."""
+        """The space's seed program (a shipped seed by name, or a program file).
+
+        Returns:
+          The parsed seed program.
+        """
         return load_seed(self.seed)
 
     def problem(self, program: Program) -> tuple[str, int | None] | None:
         """Why ``program`` does not fit this space, or None.
+
+        Args:
+          program: the program.
 
         Returns:
           ``(reason, statement index or None)``: a function outside the space, or too many statements.
@@ -94,6 +101,9 @@ class Space:
 
 def space_names() -> list[str]:
     """The names of the shipped spaces (``search_space/spaces/*.toml``).
+
+    Returns:
+      The names, sorted.
 
     >>> space_names()
     ['compact', 'hero']

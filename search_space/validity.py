@@ -1,5 +1,7 @@
-"""Is a program valid: well-typed with a live update (:mod:`search_space.analysis`), and, where asked,
-linear in its ``lr`` input (the structure first, then the numeric probe of :mod:`search_space.lr_probe`).
+"""Is a program valid: well-typed with a live update, and, where asked, linear in its ``lr`` input.
+
+Types and liveness come from :mod:`search_space.analysis`; linearity in ``lr`` is checked on the
+structure first, then by the numeric probe of :mod:`search_space.lr_probe`.
 
 >>> from search_space.seeds import load_seed
 >>> is_valid(load_seed("lion"), lr_linear=True)
