@@ -90,7 +90,22 @@ def _check_value(where: str, key: str, t: type, v: Any) -> Any:
 
 
 def resolve(name: str, entry: dict[str, Any], source: str = "tasks.toml") -> dict[str, Any]:
-    """Validate one task entry and fill in defaults. Returns a new plain dict."""
+    """Validate one task entry and fill in its defaults.
+
+    Args:
+      name: the task's name.
+      entry: its table in the tasks file.
+      source: names the file in errors.
+
+    Returns:
+      A new plain dict: every field of the task's family and model, ``name`` included.
+
+    Raises:
+      ValueError: one line naming the file, the task and the field at fault.
+
+    >>> resolve("t", {"family": "synthetic", "model": "linear", "steps": 10, "batch_size": 4})["lr_schedule"]
+    'cosine'
+    """
     where = f"{source}: task {name!r}"
     if not isinstance(entry, dict):
         raise ValueError(f"{where}: expected a table, got {type(entry).__name__}")
@@ -135,13 +150,33 @@ def resolve(name: str, entry: dict[str, Any], source: str = "tasks.toml") -> dic
 
 
 def read_toml(path: str) -> dict[str, Any]:
-    """The TOML file at ``path``; a missing, unreadable or invalid file is one ``ValueError`` line."""
+    """The TOML file at ``path``.
+
+    Args:
+      path: the file.
+
+    Returns:
+      The document as nested dicts.
+
+    Raises:
+      ValueError: one line, when the file is missing, unreadable or not valid TOML.
+    """
     return load_toml(path, what="config file", error=ValueError)
 
 
 @functools.lru_cache(maxsize=8)
 def load_task_configs(path: str = TASKS_TOML) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-    """Parse and validate a tasks file. Returns ``(tasks, corpora)``; every task is resolved."""
+    """Parse and validate a tasks file (cached per path).
+
+    Args:
+      path: the tasks file (default: the shipped ``configs/tasks.toml``).
+
+    Returns:
+      ``(tasks, corpora)``: every task resolved (:func:`resolve`), by name; the corpora tables, by name.
+
+    Raises:
+      ValueError: one line naming the file and what is wrong.
+    """
     src = os.path.basename(path)
     raw = read_toml(path)
     extra = sorted(set(raw) - {"tasks", "corpora"})

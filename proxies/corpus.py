@@ -14,7 +14,20 @@ VOCAB_SIZE = 96  # id 0 = newline, ids 1..95 = ASCII 32..126
 
 
 def encode(text: bytes) -> np.ndarray:
-    """Map ASCII bytes to ids in [0, 96): newline -> 0, byte b in 32..126 -> b - 31."""
+    r"""Map ASCII bytes to ids in [0, 96): newline -> 0, byte b in 32..126 -> b - 31.
+
+    Args:
+      text: newline and printable ASCII only.
+
+    Returns:
+      uint8 ids.
+
+    Raises:
+      ValueError: a byte outside that alphabet.
+
+    >>> encode(b"a\n ").tolist()
+    [66, 0, 1]
+    """
     a = np.frombuffer(text, dtype=np.uint8)
     bad = (a != 10) & ((a < 32) | (a > 126))
     if bad.any():
@@ -23,16 +36,34 @@ def encode(text: bytes) -> np.ndarray:
 
 
 def decode(ids) -> str:
+    r"""The text of ids made by :func:`encode`.
+
+    Args:
+      ids: ids in [0, 96).
+
+    Returns:
+      The text.
+
+    >>> decode(encode(b"Hi!\n"))
+    'Hi!\n'
+    """
     a = np.asarray(ids).astype(np.int64)
     return "".join("\n" if i == 0 else chr(int(i) + 31) for i in a)
 
 
 @functools.lru_cache(maxsize=4)
 def load_corpus(path: str, expected_sha256: str) -> np.ndarray:
-    """Read a (gzipped) corpus file, verify the sha256 of its uncompressed text, return uint8 ids.
+    """Read a (gzipped) corpus file and verify the sha256 of its uncompressed text.
 
-    ``path`` is absolute or relative to ``proxies/data``. Raises ``ValueError`` if the file is
-    missing or its checksum differs from ``expected_sha256`` (the value in tasks.toml).
+    Args:
+      path: the file, absolute or relative to ``proxies/data``.
+      expected_sha256: the checksum recorded in tasks.toml.
+
+    Returns:
+      The text as uint8 ids (:func:`encode`).
+
+    Raises:
+      ValueError: the file is missing or its checksum differs.
     """
     full = path if os.path.isabs(path) else os.path.join(DATA_DIR, path)
     try:

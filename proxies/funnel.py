@@ -1,5 +1,7 @@
-"""Evaluation funnels (``configs/funnels.toml``): stages A -> B -> C, a meta-validation stage, and
-held-out seeds for re-scoring winners."""
+"""Evaluation funnels (``configs/funnels.toml``).
+
+A funnel is stages A -> B -> C, a meta-validation stage, and held-out seeds for re-scoring winners.
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -17,8 +19,17 @@ _ALIAS_FIELDS = {"alias", "description"}
 
 @dataclasses.dataclass(frozen=True)
 class Stage:
-    """One funnel stage: train ``task`` on each of ``seeds``; the best ``promote_top`` fraction
-    (0 < promote_top <= 1) of programs goes on to the next stage (ignored for the last stage/meta)."""
+    """One funnel stage.
+
+    The best ``promote_top`` fraction (0 < promote_top <= 1) of programs goes on to the next stage
+    (ignored for the last stage and meta-validation).
+
+    Attributes:
+      name: ``"A"``, ``"B"``, ``"C"`` or ``"meta"``.
+      task: the task trained on this stage.
+      seeds: the training seeds.
+      promote_top: the fraction promoted.
+    """
     name: str
     task: str
     seeds: tuple[int, ...]
@@ -27,7 +38,15 @@ class Stage:
 
 @dataclasses.dataclass(frozen=True)
 class Funnel:
-    """Stages A, B, C (in order), a meta-validation stage, and seeds held out from search."""
+    """Stages A, B, C (in order), a meta-validation stage, and seeds held out from search.
+
+    Attributes:
+      name: the funnel's name (an alias's target).
+      stages: stages A, B and C.
+      meta: the meta-validation stage.
+      heldout_seeds: seeds no stage trains on, for re-scoring winners.
+      description: what the funnel is for.
+    """
     name: str
     stages: tuple[Stage, ...]
     meta: Stage
@@ -62,12 +81,35 @@ def _stage(src: str, fname: str, sname: str, raw: Any, tasks: dict) -> Stage:
 
 
 def funnel_names(path: str = FUNNELS_TOML) -> list[str]:
+    """The funnels (and aliases) of a funnels file, in file order.
+
+    Args:
+      path: the funnels file (default: the shipped one).
+
+    Returns:
+      The names.
+
+    >>> "test" in funnel_names()
+    True
+    """
     return list(read_toml(path))
 
 
 def resolve_alias(name: str, path: str = FUNNELS_TOML) -> str:
-    """The funnel a name stands for: ``[default] alias = "lion"`` makes ``default`` mean ``lion``
-    (one level; an alias table holds only ``alias`` and an optional ``description``).
+    """The funnel a name stands for.
+
+    ``[default] alias = "lion"`` makes ``default`` mean ``lion`` (one level; an alias table holds only
+    ``alias`` and an optional ``description``).
+
+    Args:
+      name: a funnel or an alias.
+      path: the funnels file.
+
+    Returns:
+      The funnel's name.
+
+    Raises:
+      ValueError: an unknown name or a bad alias (one line).
 
     >>> resolve_alias("test")
     'test'
@@ -93,7 +135,17 @@ def resolve_alias(name: str, path: str = FUNNELS_TOML) -> str:
 
 def load_funnel(name: str = "default", path: str = FUNNELS_TOML, tasks_path: str = TASKS_TOML) -> Funnel:
     """Load and validate funnel ``name`` (an alias loads its target, whose name the result carries).
-    Raises ``ValueError`` with a one-line message on any error.
+
+    Args:
+      name: a funnel or an alias.
+      path: the funnels file.
+      tasks_path: the tasks file the stages' tasks must be in.
+
+    Returns:
+      The :class:`Funnel`.
+
+    Raises:
+      ValueError: one line naming the file, the funnel and what is wrong.
 
     >>> f = load_funnel("test")
     >>> [s.name for s in f.stages], f.meta.name

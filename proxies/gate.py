@@ -61,7 +61,17 @@ def z_score(lion: Sequence[float], other: Sequence[float]) -> float:
 
     Positive when Lion's mean loss is lower. Non-finite losses: ``-inf`` if Lion has any,
     else ``+inf`` if ``other`` has any. Zero spread: ``+-inf`` by the sign of the difference
-    (``nan`` if equal). Needs >= 2 values on each side.
+    (``nan`` if equal).
+
+    Args:
+      lion: Lion's losses (>= 2).
+      other: the rival's losses (>= 2).
+
+    Returns:
+      The z score.
+
+    Raises:
+      ValueError: fewer than 2 losses on a side.
 
     >>> z_score([1.0, 1.0], [2.0, float("inf")])
     inf
@@ -81,8 +91,19 @@ def z_score(lion: Sequence[float], other: Sequence[float]) -> float:
 
 
 def tune(table: Any) -> tuple[int | None, np.ndarray]:
-    """``losses[scale, seed]`` -> (index of the best scale by mean, its losses); a 1-D array is taken
-    as already tuned (index ``None``). Rows with a non-finite loss never win (all inf: index 0)."""
+    """The best lr scale of a table of losses, by mean.
+
+    Rows with a non-finite loss never win (all non-finite: index 0).
+
+    Args:
+      table: ``losses[scale, seed]``; a 1-D array is taken as already tuned.
+
+    Returns:
+      ``(index of the best scale, or None for a 1-D table; its losses)``.
+
+    >>> tune([[1.0, 2.0], [0.5, 0.7], [0.1, float("inf")]])[0]
+    1
+    """
     t = np.asarray(table, np.float64)
     if t.ndim == 1:
         return None, t
@@ -93,6 +114,13 @@ def tune(table: Any) -> tuple[int | None, np.ndarray]:
 
 def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     """Spearman rank correlation (average ranks for ties; ``inf`` values rank last, tied).
+
+    Args:
+      x: the first values.
+      y: the second values, as many.
+
+    Returns:
+      The correlation in [-1, 1] (``nan`` when a side has no spread).
 
     >>> spearman([1, 2, 3, 4], [10, 20, 30, 40]), spearman([1, 2, 3], [3, 2, 1])
     (1.0, -1.0)
@@ -122,7 +150,19 @@ def _ranks(v: Sequence[float]) -> np.ndarray:
 
 @dataclasses.dataclass(frozen=True)
 class GateRow:
-    """One (stage, seed set) measurement: tuned losses per optimizer and Lion's z against each rival."""
+    """One (stage, seed set) measurement: tuned losses per optimizer and Lion's z against each rival.
+
+    Attributes:
+      stage: ``"A"``, ``"B"``, ``"C"`` or ``"meta"``.
+      split: ``"search"`` or ``"heldout"`` (the seeds).
+      task: the stage's task.
+      seeds: the training seeds.
+      losses: per optimizer, the per-seed losses at its tuned lr scale.
+      scales: per optimizer, the tuned lr scale (None: the backend tuned it).
+      z: per rival, Lion's z score against it.
+      z_min: the z a stage must exceed.
+      seconds: how long the row took.
+    """
     stage: str                               # "A", "B", "C" or "meta"
     split: str                               # "search" or "heldout"
     task: str
@@ -134,19 +174,37 @@ class GateRow:
     seconds: float = 0.0
 
     def mean(self, opt: str) -> float:
+        """The mean loss of an optimizer (``inf`` if any loss is not finite).
+
+        Args:
+          opt: ``"lion"``, ``"signum"`` or ``"adamw"``.
+
+        Returns:
+          The mean.
+        """
         v = np.asarray(self.losses[opt], np.float64)
         return float(v.mean()) if np.all(np.isfinite(v)) else math.inf
 
     def sd(self, opt: str) -> float:
+        """The sample standard deviation of an optimizer's losses (``nan`` if not finite or one seed).
+
+        Args:
+          opt: ``"lion"``, ``"signum"`` or ``"adamw"``.
+
+        Returns:
+          The standard deviation (ddof 1).
+        """
         v = np.asarray(self.losses[opt], np.float64)
         return float(v.std(ddof=1)) if np.all(np.isfinite(v)) and v.size > 1 else math.nan
 
     @property
     def lion_best(self) -> bool:
+        """Whether Lion's mean loss is lower than every rival's."""
         return all(self.mean(LION) < self.mean(o) for o in self.z)
 
     @property
     def passed(self) -> bool:
+        """Whether the row passes: Lion best on meta-validation; z above ``z_min`` against every rival elsewhere."""
         if self.stage == "meta":
             return self.lion_best
         return all(z > self.z_min for z in self.z.values())   # nan fails
@@ -154,21 +212,36 @@ class GateRow:
 
 @dataclasses.dataclass(frozen=True)
 class GateResult:
+    """The gate measured on one funnel: one :class:`GateRow` per stage and seed set.
+
+    Attributes:
+      funnel: the funnel's name.
+      rows: the measurements.
+      source: the funnels file named in :meth:`failures`.
+    """
     funnel: str
     rows: tuple[GateRow, ...]
     source: str = os.path.basename(FUNNELS_TOML)
 
     @property
     def passed(self) -> bool:
+        """Whether every row passes."""
         return all(r.passed for r in self.rows)
 
     def stage_z(self) -> dict[tuple[str, str], dict[str, float]]:
-        """``{(stage, split): {rival: z}}``."""
+        """Lion's z against each rival, per stage and seed set.
+
+        Returns:
+          ``{(stage, split): {rival: z}}``.
+        """
         return {(r.stage, r.split): dict(r.z) for r in self.rows}
 
     def failures(self) -> list[str]:
-        """One line per failing row, naming the funnel key, e.g.
-        ``funnels.toml: [lion.B]: tuned Lion does not beat tuned Signum beyond 3 sigma (z = 1.2)``."""
+        """One line per failing row, naming the funnel key.
+
+        Returns:
+          The lines, e.g. ``funnels.toml: [lion.B]: tuned Lion does not beat tuned Signum beyond 3 sigma (z = 1.2)``.
+        """
         out = []
         for r in self.rows:
             where = f"{self.source}: [{self.funnel}.{r.stage}]"
@@ -187,7 +260,11 @@ class GateResult:
         return out
 
     def table(self) -> str:
-        """Markdown table: mean ± sd per optimizer (tuned lr scale), z per rival, verdict."""
+        """The measurements as a Markdown table.
+
+        Returns:
+          Mean ± sd per optimizer (tuned lr scale), z per rival and the verdict, one row per measurement.
+        """
         opts = [LION, *[o for o in RIVALS if any(o in r.losses for r in self.rows)]]
         head = ("| stage | task | seeds | " + " | ".join(NAMES.get(o, o) for o in opts) + " | "
                 + " | ".join(f"z vs {NAMES.get(o, o)}" for o in opts[1:]) + " | pass |")
@@ -217,8 +294,16 @@ def _seed_list(seeds: Sequence[int]) -> str:
 
 
 def gate_seeds(funnel: Funnel, stage: Stage, n: int = MIN_SEEDS) -> tuple[int, ...]:
-    """The stage's own seeds, topped up with the smallest unused non-negative integers (never a
-    held-out seed) to at least ``n``."""
+    """The seeds the gate trains a stage on.
+
+    Args:
+      funnel: the funnel (its held-out seeds are never used).
+      stage: the stage.
+      n: the least number of seeds.
+
+    Returns:
+      The stage's own seeds, topped up with the smallest unused non-negative integers to at least ``n``, sorted.
+    """
     seeds = list(stage.seeds)
     held = set(funnel.heldout_seeds)
     k = 0
@@ -232,12 +317,23 @@ def gate_seeds(funnel: Funnel, stage: Stage, n: int = MIN_SEEDS) -> tuple[int, .
 def measure_gate(funnel: Funnel | str, backend: Backend, *, n_seeds: int = MIN_SEEDS,
                  heldout: bool = True, stages: Sequence[str] | None = None, z_min: float = Z_MIN,
                  log: Callable[[str], None] | None = None) -> GateResult:
-    """Measure the gate on ``funnel`` (a ``Funnel`` or a name in funnels.toml).
+    """Measure the gate on ``funnel``.
 
-    For every stage (``stages``: default A, B, C, meta): tuned losses of Lion, Signum and AdamW on
-    :func:`gate_seeds` (>= ``n_seeds``) and, when ``heldout``, on the funnel's held-out seeds (which
-    need >= 2 seeds for a z; the gate asks for >= ``MIN_SEEDS``). Returns a :class:`GateResult`
-    (``.passed``, ``.failures()``, ``.table()``, ``.stage_z()``).
+    For every stage: tuned losses of Lion, Signum and AdamW on :func:`gate_seeds` (>= ``n_seeds``)
+    and, when ``heldout``, on the funnel's held-out seeds (which need >= 2 seeds for a z; the gate
+    asks for >= ``MIN_SEEDS``).
+
+    Args:
+      funnel: a :class:`~proxies.funnel.Funnel` or a name in funnels.toml.
+      backend: ``losses(optimizer, stage, seeds)`` (:func:`optax_backend`, :func:`evaluator_backend`).
+      n_seeds: the least number of search seeds per stage (>= 2).
+      heldout: also measure on the held-out seeds.
+      stages: the stages to measure (default A, B, C, meta).
+      z_min: the z a stage must exceed.
+      log: called with one line per measurement.
+
+    Returns:
+      The :class:`GateResult` (``.passed``, ``.failures()``, ``.table()``, ``.stage_z()``).
     """
     f = load_funnel(funnel) if isinstance(funnel, str) else funnel
     if n_seeds < 2:
@@ -279,13 +375,18 @@ def _grid_of(backend) -> tuple[float, ...]:
 # ----------------------------------------------------------------------------- backends
 
 def seed_transforms() -> dict[str, Any]:
-    """The gate's seed programs (search_space/seeds/{lion,signum,adamw}.program) as optax
-    transformations, constants included (the task schedule and lr scale multiply the updates):
+    """The gate's seed programs as optax transformations, constants included.
 
-    lion:   u = sign(0.9 m + 0.1 g) + 0.01 w;  m <- 0.99 m + 0.01 g;      update = 3e-4 * u
-    signum: m <- 0.9 m + 0.1 g;  u = sign(m);                            update = 3e-4 * u
-    adamw:  m <- 0.9 m + 0.1 g;  v <- 0.999 v + 0.001 g^2;  u = m / (sqrt(v) + 1e-8) + 0.01 w
-            (no bias correction, as the program);                       update = 1e-3 * u
+    The programs are ``search_space/seeds/{lion,signum,adamw}.program``; the task schedule and lr
+    scale multiply the updates::
+
+      lion:   u = sign(0.9 m + 0.1 g) + 0.01 w;  m <- 0.99 m + 0.01 g;      update = 3e-4 * u
+      signum: m <- 0.9 m + 0.1 g;  u = sign(m);                            update = 3e-4 * u
+      adamw:  m <- 0.9 m + 0.1 g;  v <- 0.999 v + 0.001 g^2;  u = m / (sqrt(v) + 1e-8) + 0.01 w
+              (no bias correction, as the program);                       update = 1e-3 * u
+
+    Returns:
+      ``{"lion", "signum", "adamw"}`` -> ``optax.GradientTransformation``.
     """
     tm = jax.tree_util.tree_map
 
@@ -319,8 +420,14 @@ def seed_transforms() -> dict[str, Any]:
 
 
 def optax_backend(lr_grid: Sequence[float] = LR_GRID) -> Backend:
-    """Backend training :func:`seed_transforms` with :func:`proxies.make_optax_trainer`: one compile
-    per (task, optimizer), ``losses[scale, seed]`` over ``lr_grid``."""
+    """A backend training :func:`seed_transforms` with :func:`proxies.make_optax_trainer`.
+
+    Args:
+      lr_grid: the lr scales every optimizer is tuned over.
+
+    Returns:
+      ``losses(optimizer, stage, seeds) -> losses[scale, seed]``; one compilation per (task, optimizer).
+    """
     txs = seed_transforms()
     tasks: dict[str, Any] = {}
     trainers: dict[tuple[str, str], Any] = {}
@@ -339,9 +446,19 @@ def optax_backend(lr_grid: Sequence[float] = LR_GRID) -> Backend:
 
 
 def evaluator_backend(evaluator: Any, programs: Mapping[str, Any]) -> Backend:
-    """Backend over an object with ``evaluate_losses(programs, stage_name, seeds) -> [[loss per
-    seed]]`` at each program's best lr scale (``symopt.evaluation.make_evaluator(funnel,
-    lr_grid=True)``); ``programs`` maps ``lion``, ``signum``, ``adamw`` to program objects."""
+    """A backend over an evaluator (``symopt.evaluation.make_evaluator(funnel, lr_grid=True)``).
+
+    Args:
+      evaluator: an object with ``evaluate_losses(programs, stage_name, seeds) -> [[loss per seed]]``
+        at each program's best lr scale.
+      programs: maps ``lion``, ``signum``, ``adamw`` to program objects.
+
+    Returns:
+      ``losses(optimizer, stage, seeds) -> losses[seed]`` (already tuned).
+
+    Raises:
+      ValueError: a gate optimizer has no program.
+    """
     missing = [o for o in GATE_OPTIMIZERS if o not in programs]
     if missing:
         raise ValueError(f"evaluator_backend: no program for {missing[0]!r}")
@@ -356,12 +473,18 @@ def evaluator_backend(evaluator: Any, programs: Mapping[str, Any]) -> Backend:
 
 def ranking_fidelity(fitness: Callable[[str, Sequence[int]], Sequence[float]], stages: Sequence[str],
                      seed_sets: Sequence[Sequence[int]], meta: str = "meta") -> dict[str, Any]:
-    """Spearman correlation of each stage's ranking with ``meta``'s, per seed set, and of each
-    stage's ranking across the first two seed sets (stability).
+    """How well each stage ranks programs as meta-validation does, and how stably across seeds.
 
-    ``fitness(stage, seeds)`` returns one lr-tuned fitness per program (lower is better, the same
-    program order every call). Returns ``{"fitness": {(stage, i): [...]}, "rho_meta": {(stage, i): rho},
-    "rho_seeds": {stage: rho}}`` (``i`` indexes ``seed_sets``; meta included in ``rho_seeds``).
+    Args:
+      fitness: ``fitness(stage, seeds)`` -> one lr-tuned fitness per program (lower is better, the same
+        program order every call).
+      stages: the stages compared with ``meta``.
+      seed_sets: the seed sets (the first two also measure stability).
+      meta: the reference stage.
+
+    Returns:
+      ``{"fitness": {(stage, i): [...]}, "rho_meta": {(stage, i): rho}, "rho_seeds": {stage: rho}}``: Spearman
+      correlations with ``meta``'s ranking per seed set ``i``, and across the first two seed sets (meta included).
     """
     fit = {}
     for i, seeds in enumerate(seed_sets):

@@ -9,12 +9,37 @@ from .task import Task
 
 
 def task_names(path: str = TASKS_TOML) -> list[str]:
-    """Names of all tasks in the tasks file, in file order."""
+    """Names of all tasks in the tasks file, in file order.
+
+    Args:
+      path: the tasks file (default: the shipped one).
+
+    Returns:
+      The names.
+
+    >>> "synth_linear_tiny" in task_names()
+    True
+    """
     return list(load_task_configs(path)[0])
 
 
 def task_config(name: str, path: str = TASKS_TOML, **overrides: Any) -> dict[str, Any]:
-    """The resolved (validated, defaults filled) configuration of a task, with overrides applied."""
+    """The resolved (validated, defaults filled) configuration of a task, with overrides applied.
+
+    Args:
+      name: the task.
+      path: the tasks file.
+      **overrides: fields to replace (not ``family`` or ``model``).
+
+    Returns:
+      The configuration.
+
+    Raises:
+      ValueError: an unknown task, or an unknown or invalid override (one line).
+
+    >>> task_config("synth_linear_tiny", steps=5)["steps"]
+    5
+    """
     tasks, _ = load_task_configs(path)
     if name not in tasks:
         raise ValueError(f"unknown task {name!r} (known: {', '.join(tasks)})")
@@ -31,6 +56,13 @@ def task_config(name: str, path: str = TASKS_TOML, **overrides: Any) -> dict[str
 
 def get_task(name: str, **overrides: Any) -> Task:
     """Build the task ``name`` from ``configs/tasks.toml``; keyword overrides replace config fields.
+
+    Args:
+      name: the task.
+      **overrides: fields to replace (see :func:`task_config`).
+
+    Returns:
+      The :class:`~proxies.task.Task`.
 
     >>> t = get_task("synth_linear_tiny", steps=20)
     >>> t.steps, t.family

@@ -18,9 +18,16 @@ def make_schedule(kind: str, steps: int, warmup: float = 0.0, final: float = 0.1
                   peak: float = 1.0) -> Callable[[jax.Array], jax.Array]:
     """Build ``step -> multiplier``.
 
-    kind: ``constant`` (``peak`` after warmup), ``cosine`` (cosine decay from ``peak`` to
-      ``peak * final`` at the last step) or ``linear`` (linear decay to ``peak * final``).
-    warmup: fraction of ``steps`` (0 <= warmup < 1) of linear warmup from ``peak / n_warmup``.
+    Args:
+      kind: ``constant`` (``peak`` after warmup), ``cosine`` (cosine decay from ``peak`` to
+        ``peak * final`` at the last step) or ``linear`` (linear decay to ``peak * final``).
+      steps: the training run's length.
+      warmup: fraction of ``steps`` (0 <= warmup < 1) of linear warmup from ``peak / n_warmup``.
+      final: the last step's multiplier over ``peak`` (decaying schedules).
+      peak: the multiplier after warmup.
+
+    Returns:
+      The schedule, jittable: an int32 step to a float32 multiplier.
 
     >>> f = make_schedule("cosine", 100, warmup=0.1, final=0.1)
     >>> round(float(f(jnp.int32(10))), 3), round(float(f(jnp.int32(99))), 3)

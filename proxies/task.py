@@ -50,10 +50,31 @@ class Task:
 
 
 def finite_or_inf(x: jax.Array) -> jax.Array:
-    """``x`` where finite, ``+inf`` elsewhere (NaN and -inf included). Jittable."""
+    """``x`` where finite, ``+inf`` elsewhere (NaN and -inf included). Jittable.
+
+    Args:
+      x: losses.
+
+    Returns:
+      float32 losses, non-finite ones ``inf``.
+
+    >>> finite_or_inf(jnp.array([1.0, jnp.nan, -jnp.inf])).tolist()
+    [1.0, inf, inf]
+    """
     x = jnp.asarray(x, jnp.float32)
     return jnp.where(jnp.isfinite(x), x, jnp.float32(jnp.inf))
 
 
 def param_count(params: Any) -> int:
+    """The number of parameters of a pytree.
+
+    Args:
+      params: a pytree of arrays (or of shapes, as ``jax.eval_shape`` gives).
+
+    Returns:
+      The total size of its leaves.
+
+    >>> param_count({"w": jnp.zeros((3, 2)), "b": jnp.zeros(2)})
+    8
+    """
     return int(sum(int(p.size) for p in jax.tree_util.tree_leaves(params)))

@@ -56,6 +56,13 @@ def make_optax_trainer(task: Task, tx: optax.GradientTransformation) -> Callable
     Compiled once on first call; ``seed`` (int32 scalar) and ``lr_scale`` (float32 scalar) are
     traced, so new seeds and learning rates reuse the compiled code.
 
+    Args:
+      task: the task.
+      tx: the optimizer; its updates are multiplied by the task's schedule and ``lr_scale``.
+
+    Returns:
+      ``trainer(seed, lr_scale=1.0)``; ``trainer.jitted`` is the underlying ``jax.jit`` function.
+
     >>> from proxies import get_task
     >>> f = make_optax_trainer(get_task("synth_linear_tiny"), optax.adam(1e-2))
     >>> bool(f(jnp.int32(0), 1.0) < 1.0)
@@ -89,9 +96,18 @@ def _curve_fn(task: Task, tx: optax.GradientTransformation):
 
 
 def train_optax(task: Task, tx: optax.GradientTransformation, seed: int, lr_scale: float = 1.0) -> float:
-    """Train ``task`` with ``tx`` from ``seed``; return the final validation loss (``inf`` if non-finite).
+    """Train ``task`` with ``tx`` from ``seed``.
 
     Repeated calls with the same ``(task, tx)`` objects reuse one compiled function.
+
+    Args:
+      task: the task.
+      tx: the optimizer.
+      seed: the training seed (initialisation and batches).
+      lr_scale: multiplies the updates.
+
+    Returns:
+      The final validation loss (``inf`` if non-finite).
 
     >>> from proxies import get_task
     >>> train_optax(get_task("synth_linear_tiny"), optax.adam(1e-2), seed=0) < 1.0
@@ -103,11 +119,19 @@ def train_optax(task: Task, tx: optax.GradientTransformation, seed: int, lr_scal
 
 def train_optax_curve(task: Task, tx: optax.GradientTransformation, seed: int, lr_scale: float = 1.0,
                       every: int = 10) -> tuple[np.ndarray, np.ndarray, float]:
-    """Like ``train_optax`` but also returns the training-loss curve.
+    """Like :func:`train_optax`, with the training-loss curve.
 
-    Returns ``(steps, train_loss, valid_loss)``: ``steps`` = 0, every, 2*every, ... (< task.steps);
-    ``train_loss[i]`` is the minibatch loss at ``steps[i]`` (before that step's update), non-finite
-    values as ``inf``.
+    Args:
+      task: the task.
+      tx: the optimizer.
+      seed: the training seed.
+      lr_scale: multiplies the updates.
+      every: the curve's step spacing (>= 1).
+
+    Returns:
+      ``(steps, train_loss, valid_loss)``: ``steps`` = 0, every, 2*every, ... (< task.steps);
+      ``train_loss[i]`` is the minibatch loss at ``steps[i]`` (before that step's update), non-finite
+      values as ``inf``; the final validation loss.
     """
     if every < 1:
         raise ValueError(f"every must be >= 1, got {every}")

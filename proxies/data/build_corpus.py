@@ -34,6 +34,17 @@ _UNDERLINE = re.compile(r"^[*=\-~^#]+$")
 
 
 def clean(text: str) -> str:
+    r"""One topic's text made plain ASCII (see the module docstring for the rules).
+
+    Args:
+      text: a topic of ``pydoc_data.topics``.
+
+    Returns:
+      The cleaned text, ending with one newline.
+
+    >>> clean("Title\n=====\n\n\n\u201cquoted\u201d\tand more  \n")
+    'Title\n\n"quoted"    and more\n'
+    """
     text = "".join(_MAP.get(c, c) for c in text)
     text = "".join(c for c in text if c == "\n" or 32 <= ord(c) <= 126)
     out: list[str] = []
@@ -48,11 +59,24 @@ def clean(text: str) -> str:
 
 
 def build() -> str:
+    """The corpus text: every topic cleaned, in sorted key order, separated by one blank line.
+
+    Returns:
+      The text.
+    """
     parts = [clean(topics.topics[k]) for k in sorted(topics.topics)]
     return "\n".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Write the gzipped corpus and print its sha256 (``python proxies/data/build_corpus.py --out FILE``).
+
+    Args:
+      argv: the command-line arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+      The exit status, 0.
+    """
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "pydoc_topics.txt.gz"))
     args = ap.parse_args(argv)

@@ -61,14 +61,29 @@ def _lane_data(cfg: dict[str, Any], rng) -> dict[str, np.ndarray]:
 
 
 def lane_problems(cfg: dict[str, Any]) -> list[dict[str, np.ndarray]]:
-    """The lanes' data and generating parameters (numpy, float64), as ``build`` draws them: per lane
-    ``x_train, y_train, x_valid, f_valid`` (noise-free validation targets), ``rotation`` (Q: inputs
-    are ``(z * sqrt(eig)) @ Q``), ``eig`` and, for ``lanes_linear``, ``w_teacher``."""
+    """The lanes' data and generating parameters (numpy, float64), as :func:`build` draws them.
+
+    Args:
+      cfg: a resolved ``lanes_*`` task configuration.
+
+    Returns:
+      Per lane: ``x_train, y_train, x_valid, f_valid`` (noise-free validation targets), ``rotation`` (Q: inputs
+      are ``(z * sqrt(eig)) @ Q``), ``eig`` and, for ``lanes_linear``, ``w_teacher``.
+    """
     rng = np.random.default_rng(cfg["data_seed"])
     return [_lane_data(cfg, rng) for _ in range(cfg["lanes"])]
 
 
 def build(cfg: dict[str, Any], corpora=None):
+    """Build the lanes task of ``cfg``.
+
+    Args:
+      cfg: a resolved task configuration (:func:`proxies.config.resolve`).
+      corpora: the tasks file's corpora (unused).
+
+    Returns:
+      The :class:`~proxies.task.Task`.
+    """
     n_lanes, nt, bsz = cfg["lanes"], cfg["n_train"], cfg["batch_size"]
     parts = lane_problems(cfg)
     Xt, Yt, Xv, Yv = (jnp.asarray(np.stack([p[k] for p in parts]), F32)

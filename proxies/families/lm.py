@@ -22,6 +22,14 @@ HOLDOUT_EVERY = 10
 
 
 def split(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The training and held-out parts of a corpus: every tenth chunk of ``CHUNK`` ids is held out.
+
+    Args:
+      ids: the corpus as ids.
+
+    Returns:
+      ``(train, valid)`` ids.
+    """
     n_chunks = -(-len(ids) // CHUNK)
     chunks = [ids[i * CHUNK:(i + 1) * CHUNK] for i in range(n_chunks)]
     valid = [c for i, c in enumerate(chunks) if i % HOLDOUT_EVERY == HOLDOUT_EVERY - 1]
@@ -35,6 +43,15 @@ def _windows(n_total: int, width: int, count: int) -> np.ndarray:
 
 
 def build(cfg: dict[str, Any], corpora: dict[str, dict[str, Any]]):
+    """Build the character-level language model task of ``cfg``.
+
+    Args:
+      cfg: a resolved task configuration (:func:`proxies.config.resolve`).
+      corpora: the tasks file's corpora (the corpus is read from them).
+
+    Returns:
+      The :class:`~proxies.task.Task`.
+    """
     corpus = corpora[cfg["corpus"]]
     ids = load_corpus(corpus["file"], corpus["sha256"])
     train_np, valid_np = split(ids)

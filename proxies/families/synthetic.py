@@ -56,6 +56,15 @@ def _teacher_data(cfg, rng):
 
 
 def build(cfg: dict[str, Any], corpora=None):
+    """Build the synthetic regression task of ``cfg``.
+
+    Args:
+      cfg: a resolved task configuration (:func:`proxies.config.resolve`).
+      corpora: the tasks file's corpora (unused).
+
+    Returns:
+      The :class:`~proxies.task.Task`.
+    """
     rng = np.random.default_rng(cfg["data_seed"])
     x, y, extra = (_linear_data if cfg["model"] == "linear" else _teacher_data)(cfg, rng)
     nt = cfg["n_train"]

@@ -19,6 +19,15 @@ N_CLASSES = 10
 
 
 def load(data_seed: int, n_valid: int):
+    """The digits images, split and normalised (see the module docstring).
+
+    Args:
+      data_seed: seeds the permutation that splits the images.
+      n_valid: how many images are held out.
+
+    Returns:
+      ``(x_train, y_train, x_valid, y_valid)``: float32 pixels, int32 labels.
+    """
     from sklearn.datasets import load_digits  # lazy: scikit-learn takes seconds to import
 
     d = load_digits()
@@ -37,6 +46,15 @@ def load(data_seed: int, n_valid: int):
 
 
 def build(cfg: dict[str, Any], corpora=None):
+    """Build the digits classification task of ``cfg``.
+
+    Args:
+      cfg: a resolved task configuration (:func:`proxies.config.resolve`).
+      corpora: the tasks file's corpora (unused).
+
+    Returns:
+      The :class:`~proxies.task.Task`.
+    """
     xt, yt, xv, yv = load(cfg["data_seed"], cfg["n_valid"])
     Xt, Yt, Xv, Yv = map(jnp.asarray, (xt, yt, xv, yv))
     idx = sample_rows(len(xt), cfg["batch_size"])
