@@ -52,7 +52,8 @@ def scale_by_lion(b1=0.91, b2=0.99) -> optax.GradientTransformation:
     """The lion direction (learning rate 1, no weight decay) as a GradientTransformation.
 
     Args:
-      b1, b2: the program's constants (defaults: the found values).
+      b1: a constant of the program (default: the found value).
+      b2: a constant of the program (default: the found value).
 
     Returns:
       An optax.GradientTransformation; its state is ScaleByLionState(count, m).
@@ -73,12 +74,15 @@ def scale_by_lion(b1=0.91, b2=0.99) -> optax.GradientTransformation:
 
 
 def lion(learning_rate=0.00035, b1=0.91, b2=0.99, weight_decay=0.0, mask=None):
-    """lion with decoupled weight decay, like optax.lion: a chain of scale_by_lion,
-    add_decayed_weights(weight_decay, mask) and scale_by_learning_rate(learning_rate).
+    """The lion optimizer with decoupled weight decay, like optax.lion.
+
+    A chain of scale_by_lion, add_decayed_weights(weight_decay, mask) and
+    scale_by_learning_rate(learning_rate).
 
     Args:
       learning_rate: the program's lr input times its lr scale: a float or a schedule (step -> rate).
-      b1, b2: the program's constants (defaults: the found values).
+      b1: a constant of the program (default: the found value).
+      b2: a constant of the program (default: the found value).
       weight_decay: decoupled weight decay (w * weight_decay joins the direction before the learning rate).
       mask: which parameters decay (a tree of bools or a function of the params, as optax.add_decayed_weights).
 

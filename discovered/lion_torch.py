@@ -79,7 +79,7 @@ def _build():
         Args:
           params: the parameters (or parameter groups) to optimize.
           lr: the program's lr input times its lr scale.
-          betas: the program's constants (defaults: the found values).
+          betas: (b1, b2), constants of the program (default: the found values).
           weight_decay: decoupled weight decay (p *= 1 - lr * weight_decay before the step).
           foreach: True: multi-tensor kernels; False: one tensor at a time; None: multi-tensor when every
             parameter is a dense floating-point tensor.

@@ -36,7 +36,16 @@ __all__ = ["export_program", "provenance"]
 
 
 def check_name(name: str) -> str:
-    """``name`` if it can name an export (a lowercase identifier, not reserved); else a one-line UserError.
+    """``name`` if it can name an export (a lowercase identifier, not reserved).
+
+    Args:
+      name: the proposed name.
+
+    Returns:
+      ``name``.
+
+    Raises:
+      UserError: one line saying what a name must be.
 
     >>> check_name("lion")
     'lion'

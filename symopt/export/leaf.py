@@ -70,6 +70,12 @@ def _state_name(j: int) -> str:
 def const(value: float) -> str:
     """``value`` as a Python literal that can follow an operator (negative ones in parentheses).
 
+    Args:
+      value: a constant.
+
+    Returns:
+      The literal.
+
     >>> const(0.9), const(-2)
     ('0.9', '(-2.0)')
     """
@@ -105,8 +111,10 @@ def _upstream(g: Graph, outputs: list[int]) -> set[int]:
 
 
 def leaf_of(rec: Recognition) -> Leaf:
-    """The per-tensor direction of a recognised program: its lr factors become 1 and its weight-decay term
-    goes (the optimizer wrappers apply both), constants of the family become hyperparameters.
+    """The per-tensor direction of a recognised program.
+
+    Its lr factors become 1 and its weight-decay term goes (the optimizer wrappers apply both);
+    constants of the family become hyperparameters.
 
     Args:
       rec: :func:`symopt.recognise.recognise` of the program.

@@ -28,6 +28,12 @@ def provenance(source: str, command: str, *, input: str | None = None, run: str 
       derivation: the simplification steps (``Derivation.to_json()``).
       config: the search's resolved configuration (``Config.to_dict()``), enough to replay the run.
 
+    Returns:
+      The record, a dict with the keys of :data:`KEYS`.
+
+    Raises:
+      ValueError: ``source`` is not one of :data:`SOURCES`.
+
     >>> provenance("derivation", "symopt export lion --name lion --out x")["source"]
     'derivation'
     """
@@ -39,7 +45,13 @@ def provenance(source: str, command: str, *, input: str | None = None, run: str 
 
 
 def command_line(argv=None) -> str:
-    """The command that is running (``argv``, default ``sys.argv``), as a user would type it.
+    """The command that is running, as a user would type it.
+
+    Args:
+      argv: the arguments, program first (default ``sys.argv``).
+
+    Returns:
+      The command line, each argument quoted for a shell where it needs it.
 
     >>> command_line(["/usr/bin/symopt", "export", "my lion.program"])
     "symopt export 'my lion.program'"
@@ -53,6 +65,12 @@ def command_line(argv=None) -> str:
 
 def provenance_json(record: dict) -> str:
     """``record`` as the text of a ``.provenance.json`` file (sorted keys; non-finite numbers as null).
+
+    Args:
+      record: a provenance record (:func:`provenance`).
+
+    Returns:
+      The JSON text, ending with a newline.
 
     >>> print(provenance_json({"stage_fitness": {"A": 0.9, "B": float("inf")}}))
     {

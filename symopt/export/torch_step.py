@@ -1,4 +1,4 @@
-"""The step of an exported torch optimizer: the leaf's statements scheduled onto in-place tensor operations.
+r"""The step of an exported torch optimizer: the leaf's statements scheduled onto in-place tensor operations.
 
 Each statement of :attr:`Leaf.steps <symopt.export.leaf.Leaf.steps>` becomes one or a few torch
 primitives (``interp`` is one ``lerp``, ``sub`` of a list from a scalar is ``neg`` then ``add``,
@@ -19,7 +19,7 @@ A function with no multi-tensor form (``cbrt``, ``arcsinh``, a division of a sca
 >>> from symopt.export.leaf import Leaf
 >>> leaf = Leaf(("g", "m", "b1", "b2"), ("m",), {}, (("t1", "interp", ("g", "m", "b1")),
 ...     ("t2", "interp", ("g", "m", "b2")), ("t3", "sign", ("t1",))), ("t3", "t2"), {"b1": 0.9, "b2": 0.99}, False)
->>> print("\\n".join(render(schedule(leaf), "foreach")))
+>>> print("\n".join(render(schedule(leaf), "foreach")))
 t1 = torch._foreach_lerp(g, m, b1)
 torch._foreach_lerp_(m, g, 1.0 - (b2))
 torch._foreach_sign_(t1)
@@ -106,8 +106,11 @@ class Schedule:
 
 
 def _order(leaf: Leaf, writer: dict) -> list[int]:
-    """Statement indices in dependency order; the statement writing a state's new value from the old
-    state comes after every other reader of that state, when the dependencies allow it."""
+    """Statement indices in dependency order.
+
+    The statement writing a state's new value from the old state comes after every other reader of
+    that state, when the dependencies allow it.
+    """
     defined = {name: i for i, (name, _op, _args) in enumerate(leaf.steps)}
     deps = [{defined[a] for a in args if a in defined} for _n, _op, args in leaf.steps]
     readers = {s: {i for i, (_n, _op, args) in enumerate(leaf.steps) if s in args} for s in leaf.states}
@@ -132,8 +135,17 @@ def _tensors(leaf: Leaf) -> set[str]:
 
 
 def schedule(leaf: Leaf) -> Schedule:
-    """The in-place torch step of ``leaf``: each statement as primitive calls that write into the storage of
-    a value that dies there (a state's own storage first), so the step allocates as little as it can."""
+    """The in-place torch step of ``leaf``.
+
+    Each statement becomes primitive calls that write into the storage of a value that dies there (a
+    state's own storage first), so the step allocates as little as it can.
+
+    Args:
+      leaf: the program's per-tensor direction (:class:`~symopt.export.leaf.Leaf`).
+
+    Returns:
+      The :class:`Schedule` of calls.
+    """
     update, news = leaf.returns[0], dict(zip(leaf.states, leaf.returns[1:]))
     tensors = _tensors(leaf)
     index = {name: i for i, (name, _op, _args) in enumerate(leaf.steps)}
@@ -192,8 +204,11 @@ def schedule(leaf: Leaf) -> Schedule:
 
 
 def _schedule_of(calls: list, news: dict, update: str, tensors: set, where: dict) -> Schedule:
-    """The :class:`Schedule` of ``calls``: copies of new state values left in other storage into their
-    states, with clones of the values those copies (and the update of ``w``) would overwrite first."""
+    """The :class:`Schedule` of ``calls``.
+
+    New state values left in other storage are copied into their states, after clones of the values
+    those copies (and the update of ``w``) would overwrite.
+    """
     copies = tuple((s, where.get(v, v)) for s, v in news.items() if v in tensors and where[v] != s)
     written = {s for s, _src in copies} | {"w"}
     clones = tuple(sorted({src for _s, src in copies if src in written - {"w"}}

@@ -22,7 +22,13 @@ __all__ = ["Derivation", "Step", "simplify", "simplify_exact"]
 
 
 def exact_pass(log: Log) -> None:
-    """Apply dead-code removal and the exact rules to a fixpoint, recording each step in ``log``."""
+    """Apply dead-code removal and the exact rules to a fixpoint, recording each step in ``log``.
+
+    Names are made canonical last (:func:`~symopt.simplify.canonical.canonical_names`).
+
+    Args:
+      log: the log of the rewrite so far; its ``program`` is the one simplified.
+    """
     for _ in range(MAX_STEPS):
         dead = remove_dead(log.program)
         if dead is not None:
@@ -45,13 +51,20 @@ def exact_pass(log: Log) -> None:
 
 
 def simplify_exact(program: Program) -> Derivation:
-    """``program`` simplified by exact rewrites only (dead code, the rules of :mod:`symopt.simplify.rules`,
-    canonical names); the same as ``simplify(program)``.
+    r"""``program`` simplified by exact rewrites only; the same as ``simplify(program)``.
+
+    The rewrites: dead code, the rules of :mod:`symopt.simplify.rules`, canonical names.
+
+    Args:
+      program: the program.
+
+    Returns:
+      The :class:`Derivation`: the simplified program and every step.
 
     >>> from search_space.program import one_line
     >>> from search_space.parser import parse
-    >>> p = parse("def train(w, g, m, v, lr):\\n    u = g * 1.0\\n    t = exp(w)\\n    u = u * lr\\n"
-    ...           "    return u, m, v\\n")
+    >>> p = parse("def train(w, g, m, v, lr):\n    u = g * 1.0\n    t = exp(w)\n    u = u * lr\n"
+    ...           "    return u, m, v\n")
     >>> one_line(simplify_exact(p).program)
     'update = g * lr; return update, m, v'
     """

@@ -28,12 +28,20 @@ def _swap_states(program: Program) -> Program:
 
 
 def canonical_names(program: Program) -> Program:
-    """``program`` renamed canonically: live states first, the update's chain ``update``, other values
-    ``t1, t2, ...`` in statement order (names only: the dataflow is unchanged).
+    r"""``program`` renamed canonically (names only: the dataflow is unchanged).
+
+    Live states come first, the update's chain is named ``update``, other values ``t1, t2, ...`` in
+    statement order.
+
+    Args:
+      program: the program.
+
+    Returns:
+      The renamed program.
 
     >>> from search_space.parser import parse
     >>> from search_space.program import one_line
-    >>> one_line(canonical_names(parse("def train(w, g, m, v, lr):\\n    x = g * lr\\n    return x, m, v\\n")))
+    >>> one_line(canonical_names(parse("def train(w, g, m, v, lr):\n    x = g * lr\n    return x, m, v\n")))
     'update = g * lr; return update, m, v'
     """
     program = _swap_states(program)

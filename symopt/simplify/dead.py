@@ -12,8 +12,18 @@ from symopt.simplify.graph import Graph
 
 
 def remove_dead(program: Program) -> tuple[Program, str] | None:
-    """``program`` without dead code, as ``(pruned, why)``; None when every statement is live and every dead
-    state is returned unchanged."""
+    r"""``program`` without dead code.
+
+    Args:
+      program: the program.
+
+    Returns:
+      ``(pruned, why)``; None when every statement is live and every dead state is returned unchanged.
+
+    >>> from search_space.parser import parse
+    >>> remove_dead(parse("def train(w, g, m, v, lr):\n    t = exp(w)\n    u = g * lr\n    return u, m, v\n"))[1]
+    't = exp(w): the update never depends on it, in this step or a later one'
+    """
     a = analyze(program)
     unread = [s for j, s in enumerate(program.states)
               if not a.live_states[j] and a.returns[1 + j] != ("input", s)]

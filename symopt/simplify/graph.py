@@ -31,8 +31,16 @@ class Node:
 
 
 class Graph:
-    """The value graph of ``program``: ``nodes`` (id -> :class:`Node`), ``inputs`` (name -> id) and ``outputs``
-    (the node or constant of each returned value).
+    """The value graph of a program, for rewriting.
+
+    Attributes:
+      nodes: node id -> :class:`Node`.
+      inputs: input name -> node id.
+      outputs: the node id or constant of each returned value.
+      states: the program's state names.
+
+    Args:
+      program: the program.
 
     >>> from search_space.seeds import load_seed
     >>> g = Graph(load_seed("sgd"))
@@ -58,21 +66,40 @@ class Graph:
         return nid
 
     def copy(self) -> Graph:
-        """A deep copy (rules rewrite a copy and return it)."""
+        """A deep copy (rules rewrite a copy and return it).
+
+        Returns:
+          The copy.
+        """
         return copy.deepcopy(self)
 
     # -- queries -------------------------------------------------------------
     def statements(self) -> list[int]:
-        """The statement nodes, by ``order``."""
+        """The statement nodes, by ``order``.
+
+        Returns:
+          Their ids.
+        """
         return sorted((i for i, n in self.nodes.items() if n.op is not None),
                       key=lambda i: (self.nodes[i].order, i))
 
     def users(self, nid: int) -> list[int]:
-        """The nodes that read node ``nid``."""
+        """The nodes that read node ``nid``.
+
+        Args:
+          nid: a node id.
+
+        Returns:
+          Their ids.
+        """
         return [i for i, n in self.nodes.items() if nid in node_ids(n.args)]
 
     def types(self) -> dict[int, str]:
-        """``SCALAR`` or ``TENSOR`` per node (``lr`` is the only scalar input)."""
+        """``SCALAR`` or ``TENSOR`` per node (``lr`` is the only scalar input).
+
+        Returns:
+          node id -> type.
+        """
         out = {}
         for name, nid in self.inputs.items():
             out[nid] = SCALAR if name == "lr" else TENSOR
@@ -98,11 +125,26 @@ class Graph:
 
     # -- edits ---------------------------------------------------------------
     def add(self, op: str, args: tuple, name: str, order: float) -> int:
-        """Add the statement ``name = op(*args)`` at position ``order``; return its node id."""
+        """Add the statement ``name = op(*args)`` at position ``order``.
+
+        Args:
+          op: the function's name.
+          args: node ids and constants.
+          name: the preferred variable name.
+          order: the position among the statements (between two others: a fraction).
+
+        Returns:
+          The new node's id.
+        """
         return self._new(Node(op, tuple(args), name, order))
 
     def replace(self, old: int, new) -> None:
-        """Redirect every use of node ``old`` (and outputs) to ``new`` (a node id or a constant); drop ``old``."""
+        """Redirect every use of node ``old`` (and outputs) to ``new``; drop ``old``.
+
+        Args:
+          old: the node id replaced.
+          new: a node id or a constant.
+        """
         for n in self.nodes.values():
             n.args = tuple(new if (isinstance(a, int) and a == old) else a for a in n.args)
         self.outputs = [new if o == old else o for o in self.outputs]
@@ -110,8 +152,17 @@ class Graph:
 
     # -- back to a program -----------------------------------------------------
     def to_program(self, names: dict[int, str] | None = None) -> Program:
-        """The graph as a program: statements scheduled stably by ``order``, named ``names[node]`` (default: the
-        node's name), renamed ``name_1``, ... only where writing a name would clobber a value still needed."""
+        """The graph as a program.
+
+        Statements are scheduled stably by ``order`` and renamed ``name_1``, ... only where writing a name
+        would clobber a value still needed.
+
+        Args:
+          names: a variable name per node id (default: each node's own name).
+
+        Returns:
+          The program.
+        """
         names = names or {}
         pending = self.statements()
         uses: dict[int, int] = {}
@@ -161,6 +212,12 @@ class Graph:
 
 def node_ids(args) -> list[int]:
     """The node ids among ``args`` (the others are constants).
+
+    Args:
+      args: a node's arguments.
+
+    Returns:
+      The ids, in order.
 
     >>> node_ids((3, 0.5, 7))
     [3, 7]

@@ -1,4 +1,4 @@
-"""Linear (affine) forms of a value graph: a value as ``sum_k c_k * atom_k``.
+r"""Linear (affine) forms of a value graph: a value as ``sum_k c_k * atom_k``.
 
 A node is *linear* when it is ``interp``, ``+``, ``-``, ``negative``, or ``*`` / ``/`` by a
 constant; expanding linear nodes gives the value as a combination of *atoms* (inputs and
@@ -7,8 +7,8 @@ non-linear nodes) with a constant term under the key :data:`ONE`.  The rules of
 
 >>> from search_space.parser import parse
 >>> from symopt.simplify.graph import Graph
->>> g = Graph(parse("def train(w, g, m, v, lr):\\n    u = interp(g, m, 0.9)\\n    u = u * 2.0\\n"
-...                 "    update = u * lr\\n    return update, m, v\\n"))
+>>> g = Graph(parse("def train(w, g, m, v, lr):\n    u = interp(g, m, 0.9)\n    u = u * 2.0\n"
+...                 "    update = u * lr\n    return update, m, v\n"))
 >>> u = g.nodes[g.outputs[0]].args[0]
 >>> sorted((g.nodes[a].name, round(k, 6)) for a, k in expand(g, u).items())
 [('g', 0.2), ('m', 1.8)]
@@ -27,12 +27,30 @@ DIGITS = 12          # significant digits of a folded coefficient
 
 
 def rounded(x: float) -> float:
-    """``x`` to :data:`DIGITS` significant digits (a folded coefficient prints short)."""
+    """``x`` to :data:`DIGITS` significant digits (a folded coefficient prints short).
+
+    Args:
+      x: a coefficient.
+
+    Returns:
+      The rounded value.
+
+    >>> rounded(0.1 + 0.2)
+    0.3
+    """
     return float(f"{x:.{DIGITS}g}")
 
 
 def linear_terms(g: Graph, nid: int) -> list | None:
-    """``[(arg, coefficient)]`` of a linear node (args may repeat), or None if not linear."""
+    """The terms of a linear node.
+
+    Args:
+      g: the value graph.
+      nid: a node id (or a constant).
+
+    Returns:
+      ``[(arg, coefficient)]`` (args may repeat), or None when the node is not linear.
+    """
     n = g.nodes.get(nid) if isinstance(nid, int) else None
     if n is None or n.op not in LINEAR:
         return None
@@ -56,8 +74,16 @@ def linear_terms(g: Graph, nid: int) -> list | None:
 
 
 def expand(g: Graph, nid, stop=frozenset()) -> dict:
-    """``{atom: coefficient}`` of node ``nid`` (linear nodes expanded, ``stop`` nodes kept as atoms);
-    a constant term has the key :data:`ONE`."""
+    """The linear form of node ``nid``: linear nodes expanded, ``stop`` nodes kept as atoms.
+
+    Args:
+      g: the value graph.
+      nid: a node id or a constant.
+      stop: node ids not expanded.
+
+    Returns:
+      ``{atom: coefficient}``; a constant term has the key :data:`ONE`.
+    """
     if isinstance(nid, float):
         return {ONE: nid}
     terms = linear_terms(g, nid) if nid not in stop else None
@@ -71,12 +97,28 @@ def expand(g: Graph, nid, stop=frozenset()) -> dict:
 
 
 def is_state(g: Graph, a) -> bool:
-    """Is ``a`` the node of a state input?"""
+    """Is ``a`` the node of a state input?
+
+    Args:
+      g: the value graph.
+      a: a node id or a constant.
+
+    Returns:
+      True for a state input's node.
+    """
     return isinstance(a, int) and g.nodes[a].op is None and g.nodes[a].name in g.states
 
 
 def interp_args(g: Graph, form: dict) -> tuple | None:
-    """``(x, y, a)`` with ``interp(x, y, a)`` equal to a two-atom form whose coefficients sum to 1."""
+    """``(x, y, a)`` with ``interp(x, y, a)`` equal to a two-atom form whose coefficients sum to 1.
+
+    Args:
+      g: the value graph.
+      form: a linear form (:func:`expand`).
+
+    Returns:
+      The arguments (a state, if any, second: the recurrent operand goes last), or None.
+    """
     if len(form) != 2:
         return None
     (x, p), (y, q) = form.items()

@@ -50,8 +50,17 @@ UNWRAP = ("clip", "clip_by_global_norm")
 
 
 def unwrap_candidates(program: Program) -> list[tuple[str, Program]]:
-    """``(description, program)`` for each unary elementwise function, clip or clip_by_global_norm whose uses
-    could read its argument instead (one at a time; only valid programs)."""
+    """Programs in which one function's uses read its argument instead.
+
+    The functions: every unary elementwise function, clip and clip_by_global_norm (one at a time;
+    only valid programs).
+
+    Args:
+      program: the program.
+
+    Returns:
+      ``(description, program)`` per candidate.
+    """
     out = []
     g = Graph(program)
     types = g.types()
@@ -67,8 +76,10 @@ def unwrap_candidates(program: Program) -> list[tuple[str, Program]]:
 
 
 def _read_instead(g: Graph, types: dict, nid: int, x) -> Program | None:
-    """The program in which the uses of node ``nid`` read node ``x`` instead (None when ``x`` is a constant,
-    of another type, or the result is not valid)."""
+    """The program in which the uses of node ``nid`` read node ``x`` instead.
+
+    None when ``x`` is a constant, of another type, or the result is not valid.
+    """
     if not isinstance(x, int) or types[x] != types[nid]:
         return None
     h = g.copy()
@@ -86,8 +97,14 @@ def _valid_program(g: Graph) -> Program | None:
 
 
 def clip_sign_candidates(program: Program) -> list[tuple[str, Program]]:
-    """``(description, program)`` for each clip of ``program``: ``x = clip(y, c)`` -> ``x = sign(y) * |c|``, one
-    clip at a time."""
+    """Programs in which one clip becomes a sign: ``x = clip(y, c)`` -> ``x = sign(y) * |c|``.
+
+    Args:
+      program: the program.
+
+    Returns:
+      ``(description, program)`` per clip (one at a time; only valid programs).
+    """
     out = []
     g = Graph(program)
     for nid in g.statements():
@@ -109,8 +126,14 @@ def clip_sign_candidates(program: Program) -> list[tuple[str, Program]]:
 
 
 def drop_term_candidates(program: Program) -> list[tuple[str, Program]]:
-    """``(description, program)`` for each ``x = interp(a, b, c)`` of ``program`` and each operand: uses
-    of ``x`` read ``a`` alone, or ``b`` alone (``c`` a constant or a value; one change at a time)."""
+    """Programs in which the uses of one ``x = interp(a, b, c)`` read ``a`` alone, or ``b`` alone.
+
+    Args:
+      program: the program.
+
+    Returns:
+      ``(description, program)`` per interp and operand (``c`` a constant or a value; one change at a time).
+    """
     out = []
     g = Graph(program)
     types = g.types()
@@ -126,9 +149,11 @@ def drop_term_candidates(program: Program) -> list[tuple[str, Program]]:
 
 
 def _roundings(value: float) -> list[float]:
-    """Shorter values, shortest first: the distance to the nearest integer is rounded to 1, 2, 3
-    significant digits (0.899 -> 0.9, 0.996991 -> 0.997), never to 0 (that would change structure:
-    interp(x, y, 1.0) is y)."""
+    """Shorter values, shortest first.
+
+    The distance to the nearest integer is rounded to 1, 2, 3 significant digits (0.899 -> 0.9,
+    0.996991 -> 0.997), never to 0 (that would change structure: interp(x, y, 1.0) is y).
+    """
     base = float(round(value))
     d = value - base
     out = []
@@ -192,9 +217,16 @@ _CANDIDATES = {"unwrap": unwrap_candidates, "clip_sign": clip_sign_candidates, "
 
 
 def default_seeds(evaluator) -> tuple[int, ...]:
-    """The seeds measured steps are judged on: the funnel's held-out seeds, which the search never trained on
-    (a program selected on the search's seeds is biased towards them, so its quirks would look useful there),
-    else :data:`SEEDS`.
+    """The seeds measured steps are judged on.
+
+    They are the funnel's held-out seeds, which the search never trained on (a program selected on the
+    search's seeds is biased towards them, so its quirks would look useful there), else :data:`SEEDS`.
+
+    Args:
+      evaluator: the evaluator (its ``funnel.heldout_seeds``, when it has two or more).
+
+    Returns:
+      The seeds.
 
     >>> default_seeds(object())
     (0, 1, 2, 3)
@@ -205,8 +237,9 @@ def default_seeds(evaluator) -> tuple[int, ...]:
 
 def measured_pass(log, evaluator, exact_pass, *, stage: str = STAGE, seeds=None, max_rounds: int = 50,
                   kinds: tuple[str, ...] = KINDS) -> None:
-    """Apply the measured changes of ``kinds`` to ``log.program``, keeping only those that pass
-    :func:`paired`, with the exact pass after each.
+    """Apply the measured changes of ``kinds`` to ``log.program``, keeping only those that pass :func:`paired`.
+
+    The exact pass runs after each kept change.
 
     The structural kinds (unwrap, clip to sign, drop a term) are tried in the order given, and again
     from the first whenever one of them kept a change (a sign can make a wrapper removable, say), until
@@ -243,8 +276,11 @@ def measured_pass(log, evaluator, exact_pass, *, stage: str = STAGE, seeds=None,
 
 
 class _Step:
-    """One measured comparison at a time: scores ``log.program`` and its candidates together and keeps
-    the passing candidate that changes the loss least (roundings: the one that helps most)."""
+    """One measured comparison at a time.
+
+    Scores ``log.program`` and its candidates together and keeps the passing candidate that changes
+    the loss least (roundings: the one that helps most).
+    """
 
     def __init__(self, log, evaluator, exact_pass, stage, seeds, where):
         self.log, self.evaluator, self.exact_pass = log, evaluator, exact_pass

@@ -22,7 +22,14 @@ RULES: list = []
 
 
 def rule(name: str):
-    """Register the decorated function in :data:`RULES` under the step name ``name``."""
+    """Register the decorated function in :data:`RULES` under the step name ``name``.
+
+    Args:
+      name: the step's name in derivations.
+
+    Returns:
+      The decorator (it returns the function, with ``rule_name`` set).
+    """
 
     def deco(fn):
         fn.rule_name = name
@@ -66,7 +73,14 @@ def _each(g: Graph):
 
 @rule("constant_folding")
 def fold(g: Graph):
-    """A statement whose arguments are all constants becomes its value (computed in float32)."""
+    """A statement whose arguments are all constants becomes its value (computed in float32).
+
+    Args:
+      g: the value graph of the program.
+
+    Returns:
+      ``(why, rewritten copy of g)`` for the first place the rule applies, or None.
+    """
     for nid, n, _types in _each(g):
         op = OPS[n.op]
         if op.kind not in ("constant", "elementwise") or not all(isinstance(a, float) for a in n.args):
@@ -95,7 +109,14 @@ _IDENTITIES = {
 
 @rule("identity")
 def identity(g: Graph):
-    """``x * 1``, ``x + 0``, ``x - 0``, ``interp(x, y, 0)``, ``interp(x, y, 1)``: uses read the argument."""
+    """``x * 1``, ``x + 0``, ``x - 0``, ``interp(x, y, 0)``, ``interp(x, y, 1)``: uses read the argument.
+
+    Args:
+      g: the value graph of the program.
+
+    Returns:
+      ``(why, rewritten copy of g)`` for the first place the rule applies, or None.
+    """
     for nid, n, types in _each(g):
         for pos, value, keep in _IDENTITIES.get(n.op, ()):
             if _is_const(n.args[pos], value) and _replaceable(g, nid, n.args[keep], types):
@@ -109,7 +130,14 @@ def identity(g: Graph):
 
 @rule("square")
 def square(g: Graph):
-    """``x * x`` -> ``square(x)``."""
+    """``x * x`` -> ``square(x)``.
+
+    Args:
+      g: the value graph of the program.
+
+    Returns:
+      ``(why, rewritten copy of g)`` for the first place the rule applies, or None.
+    """
     for nid, n, _types in _each(g):
         if n.op == "mul" and isinstance(n.args[0], int) and n.args[0] == n.args[1]:
             why = f"{_describe(g, nid)}: x * x is square(x)"
@@ -121,7 +149,16 @@ def square(g: Graph):
 
 @rule("sign_of_normalised")
 def sign_of_normalised(g: Graph):
-    """x / sqrt(square(x)) and x / abs(x) -> sign(x) (exact up to the protected division's eps)."""
+    """The sign of a value divided by its magnitude is its sign.
+
+    ``x / sqrt(square(x))`` and ``x / abs(x)`` -> ``sign(x)`` (exact up to the protected division's eps).
+
+    Args:
+      g: the value graph of the program.
+
+    Returns:
+      ``(why, rewritten copy of g)`` for the first place the rule applies, or None.
+    """
     for nid, n, _types in _each(g):
         if n.op != "div" or not isinstance(n.args[0], int):
             continue
@@ -142,7 +179,14 @@ def sign_of_normalised(g: Graph):
 
 @rule("scale_invariance")
 def scale_invariance(g: Graph):
-    """f(c * x) -> f(x) for c > 0 when f is scale_invariant (sign)."""
+    """f(c * x) -> f(x) for c > 0 when f is scale_invariant (sign).
+
+    Args:
+      g: the value graph of the program.
+
+    Returns:
+      ``(why, rewritten copy of g)`` for the first place the rule applies, or None.
+    """
     for nid, n, types in _each(g):
         if not OPS[n.op].has("scale_invariant"):
             continue
@@ -162,7 +206,14 @@ def scale_invariance(g: Graph):
 
 @rule("idempotence")
 def idempotence(g: Graph):
-    """f(f(x)) -> f(x) for unary idempotent f (abs, sign); max(x, x), min(x, x) -> x."""
+    """f(f(x)) -> f(x) for unary idempotent f (abs, sign); max(x, x), min(x, x) -> x.
+
+    Args:
+      g: the value graph of the program.
+
+    Returns:
+      ``(why, rewritten copy of g)`` for the first place the rule applies, or None.
+    """
     for nid, n, _types in _each(g):
         op = OPS[n.op]
         if not op.has("idempotent"):
@@ -184,7 +235,14 @@ def idempotence(g: Graph):
 
 @rule("double_negation")
 def double_negation(g: Graph):
-    """f(f(x)) -> x for involutions (negative, invert)."""
+    """f(f(x)) -> x for involutions (negative, invert).
+
+    Args:
+      g: the value graph of the program.
+
+    Returns:
+      ``(why, rewritten copy of g)`` for the first place the rule applies, or None.
+    """
     for nid, n, types in _each(g):
         if not OPS[n.op].has("involution"):
             continue
@@ -217,7 +275,14 @@ def _compose(outer_args, inner_args, inner_pos):
 
 @rule("interp_composition")
 def interp_composition(g: Graph):
-    """interp(x, interp(x, y, a), b) = interp(x, y, a*b), and the three other arrangements."""
+    """interp(x, interp(x, y, a), b) = interp(x, y, a*b), and the three other arrangements.
+
+    Args:
+      g: the value graph of the program.
+
+    Returns:
+      ``(why, rewritten copy of g)`` for the first place the rule applies, or None.
+    """
     for nid, n, _types in _each(g):
         if n.op != "interp":
             continue
@@ -249,7 +314,14 @@ def _key(n) -> tuple:
 
 @rule("common_subexpression")
 def common_subexpression(g: Graph):
-    """Two statements computing the same function of the same values are one value."""
+    """Two statements computing the same function of the same values are one value.
+
+    Args:
+      g: the value graph of the program.
+
+    Returns:
+      ``(why, rewritten copy of g)`` for the first place the rule applies, or None.
+    """
     seen: dict = {}
     for nid, n, _types in _each(g):
         k = _key(n)

@@ -76,7 +76,14 @@ def _signs(g: Graph, states: set) -> tuple[set, set]:
 
 
 def sign_analysis(g: Graph) -> tuple[set, set]:
-    """(non-negative nodes, positive nodes) of ``g`` (see the module docstring)."""
+    """The nodes of ``g`` that are never negative and those always positive (see the module docstring).
+
+    Args:
+      g: the value graph of the program.
+
+    Returns:
+      ``(non-negative node ids, positive node ids)``.
+    """
     states = {g.inputs[s] for s in g.states}
     while True:
         nonneg, pos = _signs(g, states)
