@@ -68,8 +68,8 @@ def _compiles_after_warmup(ev, quick: bool) -> tuple[int, int]:
 
     import proxies
     from search_space.seeds import load_seed
-    from symopt.evaluation.compiled import Interpreted
     from symopt.evaluation.encoding import encode
+    from symopt.evaluation.interpreter import Interpreted
 
     seeds = ev.stage("A").seeds
     task = ev.task(ev.stage("A").task) if quick else proxies.get_task(ev.stage("A").task, steps=5)
@@ -154,8 +154,14 @@ def _seed_table(ev, budget_s: float, log) -> dict:
     return table
 
 
-def run(quick: bool = False, log: Callable[[str], None] | None = print) -> dict:
+def run(quick: bool = False, log: Callable[[str], None] | None = print, population: bool = False) -> dict:
+    """The figures of the module docstring; with ``population``, those of :mod:`symopt.bench.population`."""
     from symopt.evaluation import make_evaluator
+
+    if population:
+        from symopt.bench import population as population_bench
+
+        return population_bench.run(quick, log)
 
     funnel = "test" if quick else "default"
     ev = make_evaluator(funnel, strategy="auto")

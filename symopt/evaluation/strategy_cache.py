@@ -15,6 +15,7 @@ import json
 import os
 
 from search_space.atomic_file import write_atomic
+from symopt.evaluation.strategies import NAMES
 
 FILE = "strategies.json"
 
@@ -56,7 +57,7 @@ def _load() -> dict:
 def recall(task, n_lanes: int) -> dict | None:
     """The stored measurement (``{"strategy", costs...}``) for this task and machine, or None."""
     entry = _load().get(key(task, n_lanes))
-    if isinstance(entry, dict) and entry.get("strategy") in ("interpreted", "compiled"):
+    if isinstance(entry, dict) and entry.get("strategy") in NAMES:
         return entry
     return None
 
