@@ -8,7 +8,7 @@ The population path (another order again: a wider vmap) must stay within float r
 where the program amplifies rounding over its training, within four times its own sensitivity (the
 other orders give a sample of the spread, not its edge: on 94 random hero programs the largest
 ratio seen was 2.6). A program whose sensitivity exceeds 1e-4 is *chaotic* (all seen so far fail to
-train: losses of 1e3 and more); they are counted and must stay a minority.
+train: losses of 750 and more); they are counted and must stay a minority.
 """
 
 from __future__ import annotations
