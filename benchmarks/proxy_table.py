@@ -318,8 +318,8 @@ def _label(spec: str) -> str:
 
 def run_programs(args, log) -> int:
     """Tuned table of optimizer PROGRAMS trained by the project's interpreter (the search's view)."""
-    from symopt.evaluation.compiled import Interpreted
     from symopt.evaluation.encoding import encode
+    from symopt.evaluation.interpreter import Interpreted
 
     seeds = list(range(args.seeds))
     grid = [float(x) for x in args.grid.split(",")]

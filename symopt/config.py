@@ -60,6 +60,7 @@ class EvolutionSection:
     restart_seed_every: int
     restart_best_plateau: int
     tune_variants: int
+    device_population: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,6 +90,14 @@ class RaySection:
     in_flight: int
     batch_deadline: float
     max_restarts: int
+    device_batch_size: int
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluationSection:
+    """``[evaluation]``: how programs are trained (see :mod:`symopt.evaluation.strategies`)."""
+
+    strategy: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,6 +119,7 @@ class Config:
     funnel: FunnelSection
     ray: RaySection
     run: RunSection
+    evaluation: EvaluationSection
 
     @classmethod
     def from_dict(cls, data: dict, where: str) -> Config:
@@ -137,7 +147,7 @@ class Config:
 
 
 _SECTIONS: dict[str, type] = {"search": SearchSection, "evolution": EvolutionSection, "funnel": FunnelSection,
-                              "ray": RaySection, "run": RunSection}
+                              "ray": RaySection, "run": RunSection, "evaluation": EvaluationSection}
 
 # Keys that must be >= 0 / > 0 (section, key).
 _NON_NEGATIVE = {
@@ -149,9 +159,10 @@ _NON_NEGATIVE = {
 _POSITIVE = {
     ("evolution", "population"), ("evolution", "tournament"), ("ray", "batch_size"), ("ray", "in_flight"),
     ("ray", "batch_deadline"), ("run", "checkpoint_every"), ("run", "hall_of_fame"), ("evolution", "islands"),
-    ("run", "checkpoint_seconds"),
+    ("run", "checkpoint_seconds"), ("ray", "device_batch_size"), ("evolution", "device_population"),
 }
-_CHOICES = {("funnel", "rank"): ("ratio", "stage"), ("funnel", "heldout_stage"): ("highest", "A", "B", "C")}
+_CHOICES = {("funnel", "rank"): ("ratio", "stage"), ("funnel", "heldout_stage"): ("highest", "A", "B", "C"),
+            ("evaluation", "strategy"): ("auto", "interpreted", "compiled", "population")}
 
 
 @functools.cache

@@ -31,7 +31,7 @@ from symopt.export.provenance import provenance, provenance_json
 from symopt.inspect.lineage import lineage
 from symopt.recognise import recognise
 from symopt.rundir import RunDir
-from symopt.search import run_search
+from symopt.search import device, run_search
 from symopt.search.pool_evaluator import PoolEvaluator
 from symopt.search.run import make_pool
 from symopt.simplify import simplify
@@ -44,6 +44,10 @@ from symopt.simplify import simplify
 DEFAULTS = {"search": {"time": 420.0, "budget": 3500, "seed_program": "adamw"},
             "funnel": {"meta_top": 2, "heldout_stage": "A", "search_stages": 2},
             "ray": {"workers": 2, "batch_size": 8}}
+# Where the evaluators run on an accelerator (symopt.search.device): the search is bounded by time
+# (what one accelerator scores in that time is tens of thousands of candidates), so that the whole
+# job stays within ~5 minutes; --budget or --time replace it as on CPUs.
+ACCELERATOR_DEFAULTS = {"search": {"time": 150.0, "budget": 0}}
 
 
 @dataclasses.dataclass
@@ -151,6 +155,10 @@ def _search_and_score(cfg: Config, o: Options, log, progress, started: float):
     limit = f"budget {sc.budget}" if sc.budget else f"time {sc.time:.0f} s"
     log(f"searching from {sc.seed_program} on funnel {funnel!r} (space {sc.space}, "
         f"{cfg.ray.workers} worker(s), {limit})")
+    cfg, where = device.adapt(cfg)
+    if where != "cpu":
+        log(f"evaluators on an accelerator ({where}): batches of {cfg.ray.batch_size}, population "
+            f"{cfg.evolution.population}")
     pool = make_pool(cfg)
     try:
         result = run_search(cfg, pool=pool, progress=progress)

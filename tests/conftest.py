@@ -5,7 +5,9 @@ session, so that every test that claims Ray behaviour runs on real Ray without
 paying its start-up cost more than once.
 
 A test that cannot run (a skip, ``pytest.importorskip`` of a missing package, ...) is reported
-as a failure with its reason, unless it is marked ``gpu`` (it needs hardware the machine lacks).
+as a failure with its reason, unless it skipped through ``needs.need`` (it needs something a
+fresh machine lacks: a browser, a GPU; ``SYMOPT_REQUIRE_EXTERNAL=1`` makes those failures too,
+except the GPU).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import subprocess
 import sys
 
 import pytest
+
+from needs import is_allowed_skip
 
 # Keep XLA from spawning more threads than this 2-core machine has.
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
@@ -48,7 +52,9 @@ def symopt_search():
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
-    if report.skipped and not hasattr(report, "wasxfail") and item.get_closest_marker("gpu") is None:
+    if report.skipped and not hasattr(report, "wasxfail"):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        report.outcome = "failed"
-        report.longrepr = f"this test could not run (only tests marked gpu may skip): {reason}"
+        reason = reason.removeprefix("Skipped: ")
+        if not is_allowed_skip(reason):
+            report.outcome = "failed"
+            report.longrepr = f"this test could not run (only tests.needs.need may skip): {reason}"

@@ -82,8 +82,8 @@ def test_lr_grid_re_tuning_cannot_beat_the_tuned_reference():
 
 def test_lane_path_gives_the_losses_of_one_program_calls():
     """Programs x lr scales x seeds as lanes of one vmapped call == each (scale) run alone."""
-    from symopt.evaluation.compiled import Interpreted
     from symopt.evaluation.encoding import encode
+    from symopt.evaluation.interpreter import Interpreted
 
     ev = make_evaluator("test", strategy="interpreted")
     task = ev.task(ev.stage("A").task)

@@ -15,7 +15,8 @@ from search_space.seeds import load_seed
 from search_space.spaces import load_space
 from symopt.evaluation import make_evaluator
 from symopt.evaluation.encoding import encode
-from symopt.evaluation.interpreter import leaf_segments, make_step
+from symopt.evaluation.interpreter import BY_CODE, make_step
+from symopt.evaluation.vector_ops import Layout
 
 
 def _random_programs(n, seed=0):
@@ -24,11 +25,12 @@ def _random_programs(n, seed=0):
     return [random_program(space, rng, int(rng.integers(1, space.max_statements + 1))) for _ in range(n)]
 
 
-@pytest.fixture(scope="module")
-def interp_step():
+@pytest.fixture(scope="module", params=["switch", "select"])
+def interp_step(request):
+    """The step with each dispatch: a switch on the opcode, and a select over every function."""
     w = {"a": jnp.zeros((3,)), "b": {"c": jnp.zeros((2, 4)), "d": jnp.zeros(())}}
-    segments, n = leaf_segments(w)
-    return w, jax.jit(make_step(segments, n))
+    functions = None if request.param == "switch" else tuple(BY_CODE)
+    return w, jax.jit(make_step(Layout.of(w), functions))
 
 
 def test_interpreter_step_equals_direct_execution_on_100_random_programs(interp_step):
@@ -44,8 +46,8 @@ def test_interpreter_step_equals_direct_execution_on_100_random_programs(interp_
             g = jax.tree_util.tree_map(lambda x: jnp.asarray(rng.normal(size=x.shape), jnp.float32), w0)
             lr = jnp.float32(0.7 + 0.1 * k)
             u_ref, states = execute.step(p, w, g, states, lr)
-            u, flat_states = step(ravel_pytree(w)[0], ravel_pytree(g)[0], flat_states, lr, *(
-                jnp.asarray(f) for f in (e.opcode, e.arg_reg, e.arg_const, e.is_const, e.out, e.n)))
+            prog = jax.tree_util.tree_map(jnp.asarray, e)
+            u, flat_states = step(ravel_pytree(w)[0], ravel_pytree(g)[0], flat_states, lr, prog, prog.n)
             np.testing.assert_allclose(np.asarray(u), np.asarray(ravel_pytree(u_ref)[0]), rtol=2e-5, atol=1e-6,
                                        equal_nan=True, err_msg=str(p))
             for live, s_ref, s in zip(analyze(p).live_states, states, flat_states):

@@ -17,6 +17,10 @@ from symopt.cli import main
 from symopt.inspect.report import series
 
 from inspect_helpers import make_run
+from needs import need
+
+HOW_TO_RUN = ("apt-get install -y chromium (Debian's package; any chromium or chromium-browser on PATH), then "
+              "pytest tests/test_inspect_report.py")
 
 
 class _Refs(html.parser.HTMLParser):
@@ -87,18 +91,15 @@ def test_out_dir_and_empty_run(tmp_path, capsys):
     assert "No program in the hall of fame yet" in (tmp_path / "o" / "index.html").read_text()
 
 
-def _chromium():
-    for name in ("/usr/bin/chromium", "chromium", "chromium-browser"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
+@pytest.fixture(scope="module")
+def chromium():
+    """The browser on PATH; the test skips (fails with SYMOPT_REQUIRE_EXTERNAL=1) before building a report."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    need("chromium", path is not None, HOW_TO_RUN)
+    return path
 
 
-def test_renders_in_headless_chromium_without_broken_images(report, tmp_path):
-    if _chromium() is None:
-        pytest.fail("chromium is not installed (apt-get install -y chromium; .ci/run does it): the report "
-                    "cannot be rendered in a real browser here")
+def test_renders_in_headless_chromium_without_broken_images(chromium, report, tmp_path):
     _, out = report
     # A copy of the page with a probe that records, after load, every image that failed to decode.
     probe = out / "probe.html"
@@ -107,7 +108,7 @@ def test_renders_in_headless_chromium_without_broken_images(report, tmp_path):
         ".filter(i => !i.complete || i.naturalWidth === 0).map(i => i.getAttribute('src'));"
         "document.body.setAttribute('data-images', document.images.length);"
         "document.body.setAttribute('data-broken', bad.join(',') || 'none'); });</script></body>")))
-    flags = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'ud'}"]
     shot = tmp_path / "shot.png"
     try:

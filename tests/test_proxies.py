@@ -29,6 +29,8 @@ from proxies.config import TASKS_TOML, load_task_configs
 from proxies.corpus import VOCAB_SIZE, decode, encode, load_corpus
 from proxies.schedules import make_schedule
 
+from needs import need
+
 PKG = os.path.dirname(proxies.__file__)
 
 
@@ -173,8 +175,9 @@ def test_build_corpus_reproduces_shipped_file():
     finally:
         sys.path.pop(0)
     _, corpora = load_task_configs(TASKS_TOML)
-    if "3.11.7" not in corpora["pydoc_topics"]["source"] or sys.version.split()[0] != "3.11.7":
-        pytest.skip("shipped corpus was built from CPython 3.11.7's pydoc_data")
+    assert "3.11.7" in corpora["pydoc_topics"]["source"]
+    need("cpython-3.11.7", sys.version.split()[0] == "3.11.7",
+         "the shipped corpus is rebuilt from CPython 3.11.7's pydoc_data; run this test under that interpreter")
     assert hashlib.sha256(build_corpus.build().encode("ascii")).hexdigest() == corpora["pydoc_topics"]["sha256"]
 
 

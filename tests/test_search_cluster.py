@@ -36,7 +36,9 @@ def _pids_using(marker: str) -> list[int]:
 def ray_head():
     """A head node with its own temp dir; afterwards its processes (found by that dir) are stopped by PID,
     so the session's embedded Ray (``ray_local``) is left alone (a bare ``ray stop`` would stop it too)."""
-    ray_bin = shutil.which("ray") or pytest.skip("no ray command")
+    beside = os.path.join(os.path.dirname(sys.executable), "ray")   # pip puts it there, venv active or not
+    ray_bin = beside if os.access(beside, os.X_OK) else shutil.which("ray")
+    assert ray_bin, "the `ray` command (installed with ray by pip) is neither beside python nor on PATH"
     port = free_port()
     temp = tempfile.mkdtemp(prefix="symray")
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}

@@ -28,12 +28,13 @@ from filekit.nonfinite import inf_to_none
 from search_space.mutation import Mutator
 from search_space.seeds import load_seed
 from search_space.spaces import load_space
+from symopt.bench import population as population_bench
 from symopt.bench import stage_a
 from symopt.cache import FunctionalCache
 from symopt.evaluation import make_evaluator
-from symopt.evaluation.compiled import Interpreted
 from symopt.evaluation.encoding import encode
 from symopt.evaluation.fitness import mean_std
+from symopt.evaluation.interpreter import Interpreted
 
 SEEDS = ("adamw", "lion", "signum", "sgd_momentum", "signsgd")
 
@@ -141,7 +142,11 @@ def _seed_table(ev, budget_s: float, log) -> dict:
     return table
 
 
-def run(quick: bool = False, log: Callable[[str], None] | None = print) -> dict:
+def run(quick: bool = False, log: Callable[[str], None] | None = print, population: bool = False) -> dict:
+    """The figures of the module docstring; with ``population``, those of :mod:`symopt.bench.population`."""
+    if population:
+        return population_bench.run(quick, log)
+
     funnel = "test" if quick else "default"
     ev = make_evaluator(funnel, strategy="auto")
     say = log or (lambda s: None)

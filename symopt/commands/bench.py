@@ -29,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--budget", type=positive_int, help="planted: candidates per run (default: per row)")
     parser.add_argument("--ablation", dest="ablation_table", action="store_true",
                         help="planted: the search features one at a time, cumulatively (docs/search.md)")
+    parser.add_argument("--population", action="store_true",
+                        help="evaluator: the population path (many programs per call) against its limit")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"benchmark {args.which!r} is not available in this build") from None
         raise
     accepted = inspect.signature(module.run).parameters
-    extra = {k: getattr(args, k) for k in ("seeds", "rows", "spaces", "budget", "ablation_table")
+    extra = {k: getattr(args, k) for k in ("seeds", "rows", "spaces", "budget", "ablation_table", "population")
              if getattr(args, k) not in (None, False)}
     for key in extra:
         if key not in accepted:

@@ -22,16 +22,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a("--export-to", metavar="DIR", help="also replace the shipped result in DIR (e.g. discovered/)")
 
 
-def run(args: argparse.Namespace) -> int:
+def _config(args: argparse.Namespace, defaults: dict):
+    """The resolved config: search defaults < the main job's ``defaults`` < --config file < command line."""
     from symopt.config import default_config, merge, read_file
-    from symopt.export.provenance import command_line
-    from symopt.rediscover import DEFAULTS, Options, rediscover
-    from symopt.rundir import RunDir
-    from symopt.search.progress import Progress
-    from symopt.search.run import default_run_dir
 
-    # precedence: search defaults < the main job's defaults < --config file < command line
-    cfg = merge(default_config(), DEFAULTS, "symopt rediscover defaults")
+    cfg = merge(default_config(), defaults, "symopt rediscover defaults")
     if args.config:
         cfg = merge(cfg, read_file(args.config), args.config)
     flags = search_command.overrides_from(args)
@@ -41,7 +36,21 @@ def run(args: argparse.Namespace) -> int:
         flags.setdefault("search", {})["budget"] = 0  # an explicit time replaces the default budget
     if args.meta_top is not None:
         flags.setdefault("funnel", {})["meta_top"] = args.meta_top
-    cfg = merge(cfg, flags, "command line")
+    return merge(cfg, flags, "command line")
+
+
+def run(args: argparse.Namespace) -> int:
+    from symopt.export.provenance import command_line
+    from symopt.rediscover import ACCELERATOR_DEFAULTS, DEFAULTS, Options, rediscover
+    from symopt.rundir import RunDir
+    from symopt.search import device
+    from symopt.search.progress import Progress
+    from symopt.search.run import default_run_dir
+
+    cfg = _config(args, DEFAULTS)
+    if device.placement(cfg) != "cpu":     # an accelerator: a time budget, the candidates it allows
+        cfg = _config(args, {k: {**DEFAULTS.get(k, {}), **ACCELERATOR_DEFAULTS.get(k, {})}
+                             for k in DEFAULTS | ACCELERATOR_DEFAULTS})
     # the run directory is locked for the whole job (search, then simplify and export into it)
     if not cfg.search.run_dir:
         cfg = cfg.override({"search": {"run_dir": default_run_dir()}}, "command line")

@@ -1,11 +1,15 @@
-"""The ``auto`` evaluation strategy: per task, interpreted or compiled, whichever costs less here.
+"""The ``auto`` evaluation strategy: per task, the strategy that costs least per program on this device.
 
 :func:`choose` recalls the answer this machine stored for the task (:mod:`symopt.evaluation.strategy_cache`)
-or measures it (:func:`measure`) and stores it.
+or measures it (:func:`measure`), stores it and logs it.  On a CPU the per-program paths compete
+(``interpreted``, ``compiled``); on an accelerator ``population`` competes too (many programs per
+call is what fills an accelerator; on CPU cores it is no faster than one program per call at the
+batch sizes CPU workers get, see ``symopt bench evaluator --population``).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -15,40 +19,56 @@ from search_space.program import Program
 from symopt.evaluation import strategy_cache
 from symopt.evaluation.encoding import encode
 
-AUTO_MEASURE_ABOVE_S = 1.0   # stages whose run is cheaper than this stay interpreted
+log = logging.getLogger(__name__)
+
+AUTO_MEASURE_ABOVE_S = 1.0   # stages whose run is cheaper than this stay interpreted (on a CPU)
 AUTO_COMPILE_FRACTION = 0.25  # compile under this fraction of a run: compiled, interpreter not even built
+POPULATION_PROBE = 64        # programs per call when the population path is measured
 
 
-def choose(task, seeds: tuple, scales: tuple, reference: Program, interpreter: Callable) -> dict:
-    """The costs and ``"strategy"`` for ``task`` with ``seeds`` x ``scales`` lanes per call: this machine's
-    stored measurement (marked ``"recalled": True``), or a fresh one (:func:`measure`), then stored."""
+def choose(task, seeds: tuple, scales: tuple, reference: Program, implementation: Callable) -> dict:
+    """The costs and ``"strategy"`` for ``task`` with ``seeds`` x ``scales`` lanes per program.
+
+    Args:
+      task: the proxy task.
+      seeds: the stage's seeds.
+      scales: the lr scales.
+      reference: the reference program (timed as a typical program).
+      implementation: ``implementation(task, name)``, the evaluator's strategy of that name.
+
+    Returns:
+      This machine's stored measurement (marked ``"recalled": True``), or a fresh one, then stored.
+    """
     n_lanes = len(seeds) * len(scales)
     known = strategy_cache.recall(task, n_lanes)
     if known is not None:
         return {**known, "recalled": True}
-    cost = measure(task, seeds, scales, reference, interpreter)
+    cost = measure(task, seeds, scales, reference, implementation)
     strategy_cache.remember(task, n_lanes, cost)
+    log.info("evaluation strategy for %s on %s: %s (%s)", task.name, cost["device"], cost["strategy"],
+             ", ".join(f"{k} {v:.3g}" for k, v in cost.items() if k.endswith("_s")))
     return cost
 
 
-def measure(task, seeds: tuple, scales: tuple, reference: Program, interpreter: Callable) -> dict:
-    """Interpreted or compiled for this task, from costs measured here: ``{"strategy", costs...}``.
+def measure(task, seeds: tuple, scales: tuple, reference: Program, implementation: Callable) -> dict:
+    """The cheapest strategy for this task here, from costs measured here: ``{"strategy", "device", costs...}``.
 
     1. compiled: compile and run a program never compiled before (``reference`` with one
        constant nudged at random, so neither JAX's memory nor its disk cache answers);
-    2. a run under ``AUTO_MEASURE_ABOVE_S`` stays interpreted (a compile per program would cost
-       as much as the run); a compile under ``AUTO_COMPILE_FRACTION`` of a run goes compiled
-       without building the interpreter (tens of seconds for the transformers): with one program
-       per call (the default group) the interpreter can save at most that compile per program;
-    3. otherwise the interpreter (``interpreter(task)``) is built and times ``reference``, and the
-       cheaper per program wins: compile + run, or interpreted run.  (The reference's losses always
-       come from :meth:`Evaluator.reference_losses`, so every process divides by the same numbers.)
+    2. on a CPU, a run under ``AUTO_MEASURE_ABOVE_S`` stays interpreted (a compile per program would
+       cost as much as the run), and a compile under ``AUTO_COMPILE_FRACTION`` of a run goes
+       compiled without building the interpreter (tens of seconds for the transformers);
+    3. otherwise the interpreter times ``reference``, and on an accelerator the population path
+       times ``POPULATION_PROBE`` programs in one call; the least time per program wins.
     """
+    import jax
     import jax.numpy as jnp
 
     from symopt.evaluation.compiled import compiled_trainer, enable_persistent_cache
 
     enable_persistent_cache()
+    device = jax.devices()[0]
+    accelerator = device.platform != "cpu"
     args = (jnp.asarray(seeds, jnp.int32), jnp.asarray(scales, jnp.float32))
     t0 = time.perf_counter()
     probe = compiled_trainer(task, _unseen_variant(reference), grid=True).lower(*args).compile()
@@ -56,16 +76,30 @@ def measure(task, seeds: tuple, scales: tuple, reference: Program, interpreter: 
     t0 = time.perf_counter()
     np.asarray(probe(*args))
     t_run = time.perf_counter() - t0
-    cost = {"compile_s": t_compile, "compiled_run_s": t_run}
-    if t_run < AUTO_MEASURE_ABOVE_S:
-        choice = "interpreted"
-    elif t_compile < AUTO_COMPILE_FRACTION * t_run:
-        choice = "compiled"
-    else:
-        _, cost["interpreted_run_s"] = interpreter(task).timed_losses([encode(reference)], seeds, scales)
-        choice = "compiled" if t_compile + t_run < cost["interpreted_run_s"] else "interpreted"
-    cost["strategy"] = choice
+    cost = {"compile_s": t_compile, "compiled_run_s": t_run, "device": f"{device.platform}:{device.device_kind}"}
+    if not accelerator and t_run < AUTO_MEASURE_ABOVE_S:
+        cost["strategy"] = "interpreted"
+        return cost
+    if not accelerator and t_compile < AUTO_COMPILE_FRACTION * t_run:
+        cost["strategy"] = "compiled"
+        return cost
+    _, cost["interpreted_run_s"] = implementation(task, "interpreted").interpreter.timed_losses(
+        [encode(reference)], seeds, scales)
+    per_program = {"compiled": t_compile + t_run, "interpreted": cost["interpreted_run_s"]}
+    if accelerator:
+        cost["population_run_s"] = _population_seconds(implementation(task, "population"), reference, seeds, scales)
+        per_program["population"] = cost["population_run_s"] / POPULATION_PROBE
+    cost["strategy"] = min(per_program, key=per_program.get)
     return cost
+
+
+def _population_seconds(population, reference: Program, seeds, scales) -> float:
+    """Seconds of one population call of ``POPULATION_PROBE`` programs (compiled first, not timed)."""
+    programs = [_unseen_variant(reference) for _ in range(POPULATION_PROBE)]
+    population.train(programs, seeds, scales)
+    t0 = time.perf_counter()
+    population.train(programs, seeds, scales)
+    return time.perf_counter() - t0
 
 
 def _unseen_variant(program: Program) -> Program:

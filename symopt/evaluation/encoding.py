@@ -1,20 +1,23 @@
-"""A program as fixed-size arrays: the input of the compiled-once interpreter.
+"""A program as fixed-size arrays: the input of the compiled-once interpreters.
 
 Only the *live* statements are encoded (``search_space.analysis.prune``), in
 static single assignment: statement ``i`` writes register ``FIRST_STMT + i``.
 Registers ``0..4`` hold ``w, g, state0, state1, lr``.  Each argument is a
 register index, or (``is_const``) a float constant.  Padding slots carry
-opcode ``NOP`` and are never dispatched (the interpreter loops over ``n``).
+opcode ``NOP``: the interpreters either skip them or compute a value no
+output reads.
 
 >>> from search_space.seeds import load_seed
 >>> e = encode(load_seed("adamw"), 16)
 >>> int(e.n), e.opcode.shape
 (9, (16,))
+>>> stack([e, e]).opcode.shape
+(2, 16)
 """
 
 from __future__ import annotations
 
-import dataclasses
+from typing import NamedTuple
 
 import numpy as np
 
@@ -26,27 +29,29 @@ MAX_STATES = 2
 REG_W, REG_G, REG_S0, REG_LR = 0, 1, 2, 2 + MAX_STATES
 FIRST_STMT = REG_LR + 1
 MAX_ARITY = 3
-NOP = len(OPCODES)          # one past the last real opcode (never dispatched)
+NOP = len(OPCODES)          # one past the last real opcode
 LENGTH_BUCKETS = (16, 32, 64, 128)
+MAX_LENGTH = LENGTH_BUCKETS[-1]
 
 
-@dataclasses.dataclass(frozen=True)
-class Encoded:
-    """Arrays of one program (numpy; ``jax.tree_util`` registers it as a pytree)."""
+class Encoded(NamedTuple):
+    """The arrays of one program (or, stacked, of several along a leading axis): a pytree, passed whole.
 
-    opcode: np.ndarray     # int32 [L]
-    arg_reg: np.ndarray    # int32 [L, 3]
-    arg_const: np.ndarray  # float32 [L, 3]
-    is_const: np.ndarray   # bool [L, 3]
-    out: np.ndarray        # int32 [1 + MAX_STATES]: registers of the update and of the new states
-    n: np.ndarray          # int32 []: live statements
+    Attributes:
+      opcode: int32 ``[L]``, the function of each slot (``NOP`` in padding).
+      arg_reg: int32 ``[L, 3]``, the register each argument reads.
+      arg_const: float32 ``[L, 3]``, the constant of each constant argument.
+      is_const: bool ``[L, 3]``, which arguments are constants.
+      out: int32 ``[1 + MAX_STATES]``, the registers of the update and of the new states.
+      n: int32 ``[]``, the number of live statements.
+    """
 
-    @property
-    def length(self) -> int:
-        return int(self.opcode.shape[0])
-
-    def fields(self) -> tuple:
-        return (self.opcode, self.arg_reg, self.arg_const, self.is_const, self.out, self.n)
+    opcode: np.ndarray
+    arg_reg: np.ndarray
+    arg_const: np.ndarray
+    is_const: np.ndarray
+    out: np.ndarray
+    n: np.ndarray
 
 
 class NotEncodable(ValueError):
@@ -54,19 +59,39 @@ class NotEncodable(ValueError):
 
 
 def bucket_length(n: int) -> int:
-    """The smallest padded length that holds ``n`` statements."""
+    """The smallest padded length that holds ``n`` statements.
+
+    Args:
+      n: live statements.
+
+    Returns:
+      The first of ``LENGTH_BUCKETS`` that is at least ``n``.
+
+    Raises:
+      NotEncodable: ``n`` exceeds the longest bucket.
+
+    >>> bucket_length(9), bucket_length(17)
+    (16, 32)
+    """
     for b in LENGTH_BUCKETS:
         if n <= b:
             return b
-    raise NotEncodable(f"{n} live statements exceed the interpreter's maximum {LENGTH_BUCKETS[-1]}")
-
-
-def live_length(program: Program) -> int:
-    return len(prune(program).statements)
+    raise NotEncodable(f"{n} live statements exceed the interpreter's maximum {MAX_LENGTH}")
 
 
 def encode(program: Program, length: int | None = None) -> Encoded:
-    """Encode the live part of ``program`` over ``length`` slots (default: its bucket)."""
+    """Encode the live part of ``program``.
+
+    Args:
+      program: the program.
+      length: the number of slots (default: the bucket of its live length).
+
+    Returns:
+      Its :class:`Encoded` arrays.
+
+    Raises:
+      NotEncodable: more states than ``MAX_STATES`` or more live statements than ``length``.
+    """
     if len(program.states) > MAX_STATES:
         raise NotEncodable(f"program has {len(program.states)} states; the interpreter holds {MAX_STATES}")
     p = prune(program)
@@ -97,11 +122,56 @@ def encode(program: Program, length: int | None = None) -> Encoded:
     return Encoded(opcode, arg_reg, arg_const, is_const, out, np.int32(n))
 
 
+def pad(e: Encoded, length: int) -> Encoded:
+    """``e`` over ``length >= len(e.opcode)`` slots (the extra slots are ``NOP``).
+
+    Args:
+      e: one program's arrays.
+      length: the new number of slots.
+
+    Returns:
+      The padded arrays (``e`` itself when already that long).
+    """
+    extra = length - e.opcode.shape[0]
+    if extra == 0:
+        return e
+    return e._replace(opcode=np.concatenate([e.opcode, np.full(extra, NOP, np.int32)]),
+                      arg_reg=np.concatenate([e.arg_reg, np.zeros((extra, MAX_ARITY), np.int32)]),
+                      arg_const=np.concatenate([e.arg_const, np.zeros((extra, MAX_ARITY), np.float32)]),
+                      is_const=np.concatenate([e.is_const, np.zeros((extra, MAX_ARITY), bool)]))
+
+
 def stack(encoded: list[Encoded]) -> Encoded:
-    """Stack encodings of the same length along a new leading axis."""
-    return Encoded(*(np.stack(f) for f in zip(*(e.fields() for e in encoded))))
+    """Stack encodings of the same length along a new leading axis.
+
+    Args:
+      encoded: one :class:`Encoded` per program, all of one length.
+
+    Returns:
+      One :class:`Encoded` whose arrays have a leading axis of ``len(encoded)``.
+    """
+    return Encoded(*(np.stack(f) for f in zip(*encoded)))
 
 
 def opcode_signature(e: Encoded) -> bytes:
-    """Programs with equal signatures differ only in their constants (they can share one vmapped run)."""
+    """Programs with equal signatures differ only in their constants (they can share one vmapped run).
+
+    Args:
+      e: one program's arrays.
+
+    Returns:
+      The bytes of everything but the constants.
+    """
     return e.opcode.tobytes() + e.arg_reg.tobytes() + e.is_const.tobytes() + e.out.tobytes()
+
+
+def functions_of(e: Encoded) -> frozenset[int]:
+    """The opcodes ``e`` dispatches (padding excluded).
+
+    Args:
+      e: one program's arrays.
+
+    Returns:
+      The set of its real opcodes.
+    """
+    return frozenset(int(c) for c in e.opcode[: int(e.n)])

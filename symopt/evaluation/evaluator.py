@@ -19,14 +19,13 @@ from search_space.program import Program
 from search_space.seeds import load_seed
 from search_space.validity import check
 from symopt.errors import UserError
-from symopt.evaluation import auto_strategy, reference_cache
-from symopt.evaluation.encoding import Encoded, NotEncodable, encode, opcode_signature
+from symopt.evaluation import auto_strategy, reference_cache, strategies
 from symopt.evaluation.fitness import LR_GRID, REFERENCE, REFINE, normalise, reference_grid, tuned
 
 log = logging.getLogger(__name__)
 
-STRATEGIES = ("auto", "interpreted", "compiled")
-_INTERPRETERS: dict[tuple, object] = {}   # (task name, group) -> Interpreted, shared by evaluators
+STRATEGIES = ("auto", *strategies.NAMES)
+_SHARED: dict[tuple, strategies.Interpreter] = {}   # (strategy, task name, options) -> shared by evaluators
 DEFAULT_GROUP = 1            # programs sharing an opcode stream trained in one vmapped call
 MAX_REFERENCE_EXTENSIONS = 8  # lr scales the tuned reference may add beyond its grid's edges
 
@@ -51,7 +50,7 @@ class Evaluator:
         # the reference is tuned more finely than the programs (see fitness.reference_grid)
         self.ref_scales = reference_grid(self.scales) if self.lr_grid else self.scales
         self._tasks: dict[str, object] = {}
-        self._interp: dict[str, object] = {}
+        self._interp: dict[tuple, object] = {}       # (task, strategy) -> the strategy used
         self._reference: dict[tuple, float] = {}      # (task, strategy, seed, scale) -> loss
         self._ref_scales_of: dict[tuple, tuple] = {}  # (task, strategy, seeds) -> scales the reference tried
         self._recalled: set = set()                   # (task, strategy) whose stored reference losses were read
@@ -74,20 +73,30 @@ class Evaluator:
             self._tasks[name] = proxies.get_task(name)
         return self._tasks[name]
 
+    def implementation(self, task, name: str) -> strategies.Interpreter:
+        """The strategy ``name`` for ``task``, built once per process (tasks come from ``get_task(name)``,
+        so evaluators of the same task share compiled code).
+
+        Args:
+          task: the proxy task.
+          name: a name of :data:`symopt.evaluation.strategies.NAMES`.
+        """
+        from symopt.evaluation.compiled import enable_persistent_cache
+
+        enable_persistent_cache()    # workers and later runs load what was compiled once per machine
+        options = {"group": self.group} if name == "interpreted" else {}
+        key = (name, task.name, tuple(sorted(options.items())))
+        if key not in _SHARED:
+            _SHARED[key] = strategies.build(name, task, **options)
+        self._interp[(task.name, name)] = _SHARED[key]
+        return _SHARED[key]
+
     def interpreter(self, task):
-        from symopt.evaluation.compiled import Interpreted, enable_persistent_cache
-
-        enable_persistent_cache()    # workers and later runs load the interpreter compiled once per machine
-
-        if task.name not in self._interp:
-            key = (task.name, self.group)   # tasks come from get_task(name): share compiled code
-            if key not in _INTERPRETERS:
-                _INTERPRETERS[key] = Interpreted(task, group=self.group)
-            self._interp[task.name] = _INTERPRETERS[key]
-        return self._interp[task.name]
+        """The per-program interpreter of ``task`` (:class:`symopt.evaluation.interpreter.Interpreted`)."""
+        return self.implementation(task, "interpreted").interpreter
 
     def compiles(self) -> int:
-        """Compilations held by this evaluator's interpreters (all tasks)."""
+        """Compilations held by this evaluator's strategies (all tasks)."""
         return sum(i.compiles() for i in self._interp.values())
 
     # ------------------------------------------------------------------ public API
@@ -175,7 +184,8 @@ class Evaluator:
         if self.strategy != "auto":
             return self.strategy
         if task.name not in self.costs:
-            self.costs[task.name] = auto_strategy.choose(task, seeds, self.scales, self.reference, self.interpreter)
+            self.costs[task.name] = auto_strategy.choose(task, seeds, self.scales, self.reference,
+                                                          self.implementation)
         return self.costs[task.name]["strategy"]
 
     # ------------------------------------------------------------------ training
@@ -205,50 +215,16 @@ class Evaluator:
         return out
 
     def _train(self, programs: list[Program], task, seeds: tuple, strategy: str, scales: tuple) -> list[np.ndarray]:
-        """Per program: float64 [scale, seed] losses; every (program, scale, seed) of a group is a lane."""
-        results: list = [None] * len(programs)
-        groups: dict[bytes, list[tuple[int, Encoded]]] = {}
-        direct = []
-        for i, p in enumerate(programs):
-            if strategy == "compiled":
-                direct.append(i)
-                continue
-            try:
-                e = encode(p)
-            except NotEncodable:
-                direct.append(i)
-                continue
-            groups.setdefault(opcode_signature(e), []).append((i, e))
-        for members in groups.values():
-            for start in range(0, len(members), self.group):
-                chunk = members[start:start + self.group]
-                table = np.full((len(chunk), len(scales), len(seeds)), np.inf)
-                try:   # every (program, lr scale, seed) is a lane of one call
-                    table[:] = self.interpreter(task).grid_losses([e for _, e in chunk], seeds, scales)
-                except Exception as exc:  # noqa: BLE001 - a failing run scores inf, never raises
-                    _raise_if_out_of_memory(exc, len(chunk) * len(scales) * len(seeds))
-                    log.warning("interpreted run failed (%s: %s); scoring inf", type(exc).__name__, exc)
-                for (i, _), row in zip(chunk, table):
-                    results[i] = row
-        for i in direct:
-            results[i] = self._train_compiled(programs[i], task, seeds, scales)
+        """Per program: float64 [scale, seed] losses from ``strategy``; a program it cannot take (too long
+        to encode) is compiled on its own."""
+        results = self.implementation(task, strategy).train(programs, seeds, scales)
+        rest = [i for i, r in enumerate(results) if r is None]
+        if rest:
+            for i, r in zip(rest, self.implementation(task, "compiled").train([programs[i] for i in rest],
+                                                                              seeds, scales)):
+                results[i] = r
         self.trained += len(programs) * len(seeds) * len(scales)
-        return [np.where(np.isfinite(r), r, np.inf) for r in results]
-
-    def _train_compiled(self, program: Program, task, seeds: tuple, scales: tuple) -> np.ndarray:
-        import jax.numpy as jnp
-
-        from symopt.evaluation.compiled import compiled_trainer, enable_persistent_cache
-
-        enable_persistent_cache()
-        table = np.full((len(scales), len(seeds)), np.inf)
-        try:
-            fn = compiled_trainer(task, program, grid=True)
-            table[:] = np.asarray(fn(jnp.asarray(seeds, jnp.int32), jnp.asarray(scales, jnp.float32)))
-        except Exception as exc:  # noqa: BLE001
-            _raise_if_out_of_memory(exc, len(scales) * len(seeds))
-            log.warning("compiled run failed (%s: %s); scoring inf", type(exc).__name__, exc)
-        return table
+        return [np.where(np.isfinite(r), np.asarray(r, np.float64), np.inf) for r in results]
 
 
 def _grid(lr_grid) -> tuple[float, ...]:
@@ -261,14 +237,6 @@ def _grid(lr_grid) -> tuple[float, ...]:
     if not grid or not all(math.isfinite(x) and x > 0 for x in grid):
         raise UserError(f"funnel.lr_grid must be a non-empty list of positive numbers, got {list(lr_grid)!r}")
     return grid
-
-
-def _raise_if_out_of_memory(exc: Exception, lanes: int) -> None:
-    """Lanes that do not fit in the device's memory are a configuration error, not a bad program."""
-    text = f"{type(exc).__name__}: {exc}"
-    if isinstance(exc, MemoryError) or "RESOURCE_EXHAUSTED" in text or "Out of memory" in text:
-        raise UserError(f"{lanes} lanes (programs x funnel.lr_grid scales x seeds) do not fit in memory; "
-                        "shorten funnel.lr_grid or the stage's seeds") from None
 
 
 def make_evaluator(funnel="default", *, strategy: str = "auto", lr_grid=False,

@@ -14,6 +14,7 @@ import hashlib
 import json
 
 from filekit import machine_cache
+from symopt.evaluation.strategies import NAMES
 
 FILE = "strategies.json"
 
@@ -30,7 +31,7 @@ def key(task, n_lanes: int) -> str:
 def recall(task, n_lanes: int) -> dict | None:
     """The stored measurement (``{"strategy", costs...}``) for this task and machine, or None."""
     entry = machine_cache.read(FILE).get(key(task, n_lanes))
-    if isinstance(entry, dict) and entry.get("strategy") in ("interpreted", "compiled"):
+    if isinstance(entry, dict) and entry.get("strategy") in NAMES:
         return entry
     return None
 

@@ -82,7 +82,7 @@ class Search:
         self.seed_fitness: dict = {}
         self.pool = pool
         self.jobs = Scheduler(pool, self._cached_walk, self.stages, str(rundir.path))
-        self.in_flight = max(1, rc.workers * rc.in_flight) if rc.workers else 1
+        self.in_flight = max(1, rc.workers * rc.in_flight) if rc.workers else rc.in_flight
         self.progress = progress or Progress(enabled=False)
         self.counters = dict(candidates=0, evaluated=0, cached=0, resubmitted=0)
         self.last_meta = self.last_checkpoint = 0

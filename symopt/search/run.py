@@ -14,7 +14,7 @@ import time
 from symopt.config import Config, default_config, dumps, merge
 from symopt.errors import UserError
 from symopt.rundir import RunDir
-from symopt.search import checkpoints
+from symopt.search import checkpoints, device
 from symopt.search.driver import Search, SearchResult
 from symopt.search.progress import Progress
 
@@ -32,11 +32,12 @@ def make_pool(cfg: Config):
         stages = tuple(s.name for s in load_funnel(name).stages)
     except ValueError as exc:
         raise UserError(f"funnel: {exc}") from None
+    strategy = cfg.evaluation.strategy
     if rc.workers == 0:
-        return Pool(name, lr_grid=grid)
+        return Pool(name, lr_grid=grid, strategy=strategy)
     init_ray(rc.address, num_cpus=max(rc.workers, os.cpu_count() or 1))
-    return RayPool(name, rc.workers, gpus_per_worker=rc.gpus_per_worker,
-                   max_restarts=rc.max_restarts, deadline=rc.batch_deadline, warm=stages[:1], lr_grid=grid)
+    return RayPool(name, rc.workers, gpus_per_worker=rc.gpus_per_worker, max_restarts=rc.max_restarts,
+                   deadline=rc.batch_deadline, warm=stages[:1], lr_grid=grid, strategy=strategy)
 
 
 def run_search(config: Config, *, resume: str | os.PathLike | None = None, pool=None,
@@ -45,6 +46,8 @@ def run_search(config: Config, *, resume: str | os.PathLike | None = None, pool=
     if resume is not None:
         rundir = RunDir.open(resume).lock()     # one writer per run directory: see RunDir.lock
     else:
+        if pool is None:
+            config, _ = device.adapt(config)    # batch and population sized for the evaluators' device
         path = config.search.run_dir or default_run_dir()
         config = config.override({"search": {"run_dir": str(path)}}, "run directory")
         rundir = RunDir.create(path, dumps(config), lock=True)

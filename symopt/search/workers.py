@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from filekit.nonfinite import inf_to_none
@@ -106,25 +107,28 @@ class Evaluation:
 
 
 class Pool:
-    """In-process evaluation (``workers = 0``): jobs run when their result is asked for."""
+    """In-process evaluation (``workers = 0``): one background thread runs the jobs in submission order,
+    so the driver proposes the next batch while an accelerator trains this one (JAX releases the
+    interpreter lock while the device works)."""
 
     size = 1
 
-    def __init__(self, funnel: str, lr_grid=None):
-        self.evaluation = Evaluation(funnel, lr_grid=lr_grid)     # in process: stages warm on first use
-        self.jobs: dict[int, dict] = {}
+    def __init__(self, funnel: str, lr_grid=None, strategy: str = "auto"):
+        self.evaluation = Evaluation(funnel, strategy, lr_grid)   # in process: stages warm on first use
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="symopt-eval")
+        self.jobs: dict[int, Future] = {}
 
     def submit(self, job_id: int, job: dict) -> None:
-        self.jobs[job_id] = job
+        self.jobs[job_id] = self.executor.submit(self.evaluation.run, job)
 
     def result(self, job_id: int) -> tuple[dict, str]:
-        return self.evaluation.run(self.jobs.pop(job_id)), "local"
+        return self.jobs.pop(job_id).result(), "local"
 
     def worker_pids(self) -> list[int]:
         return [os.getpid()]
 
     def close(self) -> None:
-        pass
+        self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 def worker_env(gpus_per_worker: float) -> dict:
@@ -151,17 +155,18 @@ class RayPool:
     DEPTH = 2
 
     def __init__(self, funnel: str, workers: int, *, gpus_per_worker: float = 0.0, max_restarts: int = 3,
-                 deadline: float = 600.0, warm: tuple[str, ...] = (), place_timeout: float = 300.0, lr_grid=None):
+                 deadline: float = 600.0, warm: tuple[str, ...] = (), place_timeout: float = 300.0, lr_grid=None,
+                 strategy: str = "auto"):
         import ray
 
         self.ray, self.size, self.deadline = ray, workers, deadline
         self.max_restarts = max_restarts
-        self.funnel, self.gpus, self.lr_grid = funnel, gpus_per_worker, lr_grid
+        self.funnel, self.gpus, self.lr_grid, self.strategy = funnel, gpus_per_worker, lr_grid, strategy
 
         @ray.remote
         class Worker:
-            def __init__(self, funnel_name, grid):
-                self.evaluation = Evaluation(funnel_name, lr_grid=grid)
+            def __init__(self, funnel_name, grid, strategy):
+                self.evaluation = Evaluation(funnel_name, strategy, grid)
 
             def run(self, job):
                 return self.evaluation.run(job)
@@ -206,7 +211,7 @@ class RayPool:
         return self._cls.options(
             num_cpus=1, num_gpus=self.gpus, max_restarts=self.max_restarts, max_task_retries=0,
             runtime_env={"env_vars": worker_env(self.gpus)},
-        ).remote(self.funnel, self.lr_grid)
+        ).remote(self.funnel, self.lr_grid, self.strategy)
 
     def _on(self, i: int) -> list[int]:
         """Jobs sent to worker ``i``, oldest first."""
