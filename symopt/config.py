@@ -205,7 +205,7 @@ def _typed_tables(tables: dict, where: str) -> dict[str, dict[str, Any]]:
         fields = _fields(_SECTIONS[section])
         for key, value in table.items():
             if key not in fields:
-                raise UserError(f"{where}: unknown key '{section}.{key}' (known: {', '.join(fields)})")
+                raise UserError(f"{where}: unknown key {f'{section}.{key}'!r} (known: {', '.join(fields)})")
             out.setdefault(section, {})[key] = _typed(where, f"{section}.{key}", fields[key], value)
     return out
 

@@ -45,9 +45,10 @@ def test_discovered_provenance_replays_its_source():
     if prov["source"] == "derivation":
         assert prov["input"].endswith("program2.program")
     else:
-        from symopt.config import Config
+        from symopt.config import default_config, merge
 
-        cfg = Config.from_dict(prov["config"], "lion.provenance.json")
+        # as a run's own config.toml is read: keys added since take their defaults (as resume does)
+        cfg = merge(default_config(), prov["config"], "lion.provenance.json")
         assert f"--seed {cfg.search.seed}" in prov["command"] and cfg.search.seed == prov["seed"]
         assert cfg.search.seed_program == "adamw"
         assert prov["lineage"][0]["mutation"] == "seed"        # the lineage starts at the seed program

@@ -4,7 +4,8 @@ A register is one float32 vector over the raveled parameters (``[..., D]``; a sc
 :class:`Layout` knows where each parameter tensor (leaf) lies in that vector, so the tree-wide
 reductions sum over the last axis and the per-leaf ones over static slices (the same order as
 the reference executor, which sums leaf by leaf; no scatter, deterministic on every device).
-:func:`apply` evaluates one function of :data:`search_space.ops.OPS` on such vectors.
+:func:`apply` evaluates one function of :data:`search_space.ops.OPS` on such vectors through the
+language's one dispatcher (:mod:`search_space.dispatch`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
+from search_space import dispatch
 from search_space.ops import Op
 
 F32 = jnp.float32
@@ -80,13 +82,5 @@ def apply(op: Op, args: tuple, layout: Layout) -> jnp.ndarray:
     >>> apply(OPS["global_norm"], (x, x, x), lay).tolist(), apply(OPS["add"], (x, x, x), lay).tolist()
     ([5.0, 5.0], [6.0, 8.0])
     """
-    shape = args[0].shape
-    a = args[: op.arity]
-    if op.kind == "constant":
-        value = op.fn()
-    elif op.kind == "elementwise":
-        value = op.fn(*a)
-    else:
-        total = layout.leaf_sum if op.kind == "leaf_reduce" else layout.tree_sum
-        value = op.finish(tuple(total(t) for t in op.terms(*a)), *a)
-    return jnp.broadcast_to(value, shape).astype(F32)
+    value = dispatch.apply(op, args[: op.arity], jnp, layout.tree_sum, layout.leaf_sum)
+    return jnp.broadcast_to(value, args[0].shape).astype(F32)
