@@ -22,6 +22,7 @@ from search_space.program import Program, Statement
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 MAX_TEXT_BYTES = 1_000_000
+MAX_LIVE_STATEMENTS = 128     # the most live statements a program may have (what the interpreter encodes)
 
 
 def _err(node: ast.AST | None, reason: str) -> ProgramError:
@@ -68,12 +69,19 @@ def parse(text: str, file: str | None = None) -> Program:
 def parse_file(path: str | os.PathLike) -> Program:
     """Read and parse the program file at ``path`` (UTF-8, at most ``MAX_TEXT_BYTES``); errors name the file."""
     name = os.fspath(path)
+    return parse(read_text(name), file=name)
+
+
+def read_text(path: str | os.PathLike) -> str:
+    """The text of the program file at ``path`` (see :func:`decode`); a :class:`ProgramError` naming the file
+    when it cannot be read."""
+    name = os.fspath(path)
     try:
         with open(name, "rb") as fh:
             data = fh.read(MAX_TEXT_BYTES + 1)
     except OSError as exc:
         raise ProgramError(f"cannot read file ({exc.strerror or exc})", file=name) from None
-    return parse(decode(data, name), file=name)
+    return decode(data, name)
 
 
 def decode(data: bytes, file: str | None = None) -> str:
@@ -138,9 +146,24 @@ def _parse(text: str) -> Program:
         if name not in defined:
             raise _err(node, f"returned variable {name!r} is never assigned")
     try:
-        return Program(tuple(statements), tuple(n for n, _ in returns), states)
+        program = Program(tuple(statements), tuple(n for n, _ in returns), states)
     except ProgramError as exc:  # any remaining structural problem
         raise _err(stmts[-1], exc.reason) from None
+    _check_size(program, stmts)
+    return program
+
+
+def _check_size(program: Program, nodes: list[ast.stmt]) -> None:
+    """A program of more than :data:`MAX_LIVE_STATEMENTS` live statements is an error at the first one
+    beyond the limit (dead statements do not count: they never run)."""
+    if len(program.statements) <= MAX_LIVE_STATEMENTS:
+        return
+    from search_space.analysis import analyze
+
+    live = [i for i, alive in enumerate(analyze(program).live) if alive]
+    if len(live) > MAX_LIVE_STATEMENTS:
+        raise _err(nodes[live[MAX_LIVE_STATEMENTS]], f"the program has {len(live)} live statements; a program may "
+                   f"have at most {MAX_LIVE_STATEMENTS}")
 
 
 def _is_docstring(node: ast.stmt) -> bool:

@@ -61,8 +61,10 @@ def trajectory(program: Program, w, states, grads, lrs) -> list[np.ndarray]:
     """Updates (flattened, float64) of ``program`` at each step."""
     import jax
 
+    from search_space.analysis import prune
     from search_space.execute import step
 
+    program = prune(program)       # the same updates; dead statements would only cost time
     out = []
     states = tuple(states)
     for g, lr in zip(grads, lrs):
