@@ -35,10 +35,11 @@ def located(exc: ProgramError, file: str, text: str) -> ProgramError:
     return ProgramError(exc.reason, file=file, line=line, col=col)
 
 
-def check_located(program: Program, text: str, file: str, *, space: str | None = None,
+def check_located(program: Program, text: str, file: str, *, space=None,
                   lr_linear: bool = False) -> ProgramError | None:
     """The first problem of ``program`` (parsed from ``text``): invalid (with ``lr_linear``, also not
-    linear in lr), or outside the search space ``space``; None when it has none."""
+    linear in lr), or outside the search space ``space`` (a :class:`~search_space.spaces.Space` or a
+    name); None when it has none."""
     from search_space.analysis import check
     from search_space.spaces import load_space
 
@@ -47,7 +48,7 @@ def check_located(program: Program, text: str, file: str, *, space: str | None =
     except ProgramError as exc:
         return located(exc, file, text)
     if space:
-        problem = load_space(space).problem(program)
+        problem = (load_space(space) if isinstance(space, str) else space).problem(program)
         if problem is not None:
             exc = ProgramError(problem[0])
             exc.statement = problem[1]

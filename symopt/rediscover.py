@@ -42,6 +42,7 @@ class Options:
     measure: bool = True            # measured pruning and rounding in the simplifier
     export_to: str | None = None    # also replace the shipped result (e.g. "discovered/")
     command: str = "symopt rediscover"
+    resume: str | None = None       # continue the job in this run directory
 
 
 def _pick(hof: list[dict], evaluator, top: int, log: Callable[[str], None]) -> tuple[Program, dict, float | None]:
@@ -143,20 +144,30 @@ def rediscover(cfg: Config, o: Options, log: Callable[[str], None] = print, prog
 
 
 def _search_and_score(cfg: Config, o: Options, log, progress, started: float):
-    """Search, pick the best of the top on meta-validation, simplify it and score it on every stage and
-    on meta-validation, all on the search's warm workers: ``(run_dir, entry, derivation, scores)``."""
+    """Search (or continue the search of ``o.resume``), pick the best of the top on meta-validation,
+    simplify it and score it on every stage and on meta-validation, all on the search's warm workers:
+    ``(run_dir, entry, derivation, scores)``.  The run directory is locked for the whole job."""
+    from symopt.rundir import RunDir
     from symopt.search import run_search
+    from symopt.search.driver import start_parts
     from symopt.search.pool_evaluator import PoolEvaluator
     from symopt.search.run import make_pool
     from symopt.simplify import simplify
 
     sc, funnel = cfg.search, cfg.funnel.name
+    start_parts(cfg)                      # everything a start can refuse, before anything starts or is written
+    if o.resume is None:
+        RunDir.check_new(sc.run_dir)
     limit = f"budget {sc.budget}" if sc.budget else f"time {sc.time:.0f} s"
-    log(f"searching from {sc.seed_program} on funnel {funnel!r} (space {sc.space}, "
-        f"{cfg.ray.workers} worker(s), {limit})")
+    log(f"{'continuing the search' if o.resume else 'searching'} from {sc.seed_program} on funnel {funnel!r} "
+        f"(space {sc.space}, {cfg.ray.workers} worker(s), {limit})")
     pool = make_pool(cfg)
     try:
-        result = run_search(cfg, pool=pool, progress=progress)
+        if o.resume:       # held until the job ends: the search, then the simplified result exported into it
+            RunDir.open(o.resume).lock()
+        else:
+            RunDir.reserve(sc.run_dir)
+        result = run_search(cfg, pool=pool, progress=progress, resume=o.resume)
         run_dir = Path(result.run_dir)
         if not result.hall_of_fame:
             raise UserError(f"{run_dir}: the search produced no valid program")

@@ -71,9 +71,9 @@ def _timed(workers: int, budget: int, root: Path, log, funnel: str) -> dict:
 
 
 def run(quick: bool = False, log=print) -> dict:
-    from symopt.search.workers import init_ray
+    from symopt.search.cluster import start
 
-    init_ray("", num_cpus=2)
+    start("", num_cpus=2)
     root = Path(tempfile.mkdtemp(prefix="symopt-bench-search-"))
     try:
         scaling_budget = 100 if quick else 400

@@ -330,18 +330,3 @@ class RayPool:
         for a in self.actors:
             self.ray.kill(a, no_restart=True)
 
-
-def init_ray(address: str, num_cpus: int):
-    """Join ``address`` ("auto", HOST:PORT, or RAY_ADDRESS) or start an embedded local Ray."""
-    import ray
-
-    if ray.is_initialized():
-        return ray
-    address = address or os.environ.get("RAY_ADDRESS", "")
-    if address:
-        ray.init(address=address, log_to_driver=False, configure_logging=False)
-    else:
-        # "local": always a new embedded instance, never a cluster left running (or recorded) on this machine
-        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
-                 configure_logging=False)
-    return ray
