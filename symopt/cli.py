@@ -35,7 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lineage": ("symopt.commands.lineage", "ancestry of a program in a run"),
     "compare": ("symopt.commands.compare", "train programs on a proxy and plot loss curves"),
     "report": ("symopt.commands.report", "write a static HTML report of a run"),
-    "bench": ("symopt.commands.bench", "run a benchmark (evaluator, search, lion, planted)"),
+    "bench": ("symopt.commands.bench", "run a benchmark (evaluator, search, lion, planted, programs)"),
 }
 
 

@@ -24,6 +24,7 @@ from search_space.nonfinite import inf_to_none
 from search_space.parse import parse
 from search_space.printer import format_program
 from search_space.program import Program
+from symopt import interrupts
 from symopt.config import Config
 from symopt.errors import UserError
 
@@ -125,6 +126,7 @@ def rediscover(cfg: Config, o: Options, log: Callable[[str], None] = print, prog
                       stage_fitness={**fitness, "meta": meta}, derivation=derivation.to_json(),
                       config=cfg.to_dict())
     export_dir, exported = _export(final, rec.family or "found", run_dir, prov, rec, o, log)
+    interrupts.shield()      # the job is done: a Ctrl-C from here on only waits for the shut-down (exit 0)
     summary = {
         "run_dir": str(run_dir), "family": rec.family, "program": format_program(final),
         "constants": rec.constants, "fitness_vs_seed": fitness, "meta_validation_vs_seed": meta,

@@ -12,7 +12,6 @@ writing it would clobber a value that is still needed.
 from __future__ import annotations
 
 import bisect
-import copy
 import dataclasses
 
 from search_space.ops import OPS
@@ -59,8 +58,17 @@ class Graph:
         return nid
 
     def copy(self) -> Graph:
-        """A deep copy (rules rewrite a copy and return it)."""
-        return copy.deepcopy(self)
+        """A deep copy (rules rewrite a copy and return it); it is not frozen."""
+        h = Graph.__new__(Graph)
+        h.states, h.inputs, h.outputs = self.states, dict(self.inputs), list(self.outputs)
+        h.nodes = {i: dataclasses.replace(n) for i, n in self.nodes.items()}
+        return h
+
+    def freeze(self) -> Graph:
+        """Promise that this graph will not change any more (the rules only read it and rewrite copies),
+        so that :meth:`types` is computed once."""
+        self._types = self.types()
+        return self
 
     # -- queries -------------------------------------------------------------
     def statements(self) -> list[int]:
@@ -74,6 +82,9 @@ class Graph:
 
     def types(self) -> dict[int, str]:
         """``SCALAR`` or ``TENSOR`` per node (``lr`` is the only scalar input)."""
+        frozen = getattr(self, "_types", None)
+        if frozen is not None:
+            return frozen
         out = {}
         for name, nid in self.inputs.items():
             out[nid] = SCALAR if name == "lr" else TENSOR
