@@ -3,11 +3,14 @@ one line on stderr, exit 130 / 143, a run directory that resumes with every cand
 Ray process of the command left a few seconds after it exits.
 
 Each command runs in its own session (as a shell runs a job: Ctrl-C reaches its whole process group) with
-its own Ray temp directory, through which its Ray processes are found (``ray_processes``).
+its own Ray temp directory, through which its Ray processes are found (``ray_processes``).  A SIGKILLed
+command leaves none either (``symopt.search.reaper``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import signal
@@ -19,6 +22,7 @@ from pathlib import Path
 import pytest
 from ray_processes import private_ray_tmp, ray_processes_of, wait_gone
 
+from symopt.cli import main
 from symopt.rundir import RunDir
 
 GONE_WITHIN = 10.0      # seconds after the command exits (its embedded Ray stops within a few)
@@ -112,6 +116,19 @@ def test_sigterm_during_warm_up_is_one_line_and_stops_every_ray_process(tmp_path
     assert wait_gone(ray_tmp, GONE_WITHIN) == []
 
 
+def test_a_sigkilled_search_leaves_no_ray_process(tmp_path, ray_tmp):
+    """SIGKILL cannot be handled: the reaper that runs beside the embedded Ray kills what is left of it."""
+    run = tmp_path / "run"
+    proc = _start("search", "--funnel", "test", "--workers", "2", "--budget", "50", "--run-dir", run,
+                  ray_tmp=ray_tmp)
+    try:
+        _wait_for(proc, lambda: len(ray_processes_of(ray_tmp)) >= 6, "the embedded Ray and its agents")
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=60)
+    assert wait_gone(ray_tmp, GONE_WITHIN) == []
+
+
 def test_rediscover_sigterm_then_resume_then_ctrl_c_during_its_final_shutdown(tmp_path, ray_tmp):
     """SIGTERM to ``rediscover`` mid-search: one line naming ``rediscover --resume``; ``rediscover --resume``
     continues the main job to its budget (every eval_id once) and exports the result; a Ctrl-C once the
@@ -133,6 +150,11 @@ def test_rediscover_sigterm_then_resume_then_ctrl_c_during_its_final_shutdown(tm
     assert wait_gone(ray_tmp, GONE_WITHIN) == []
     stopped = _ids(run)
     assert 6 <= len(stopped) < budget and not (run / "export").exists()
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):   # a plain re-run says how
+        assert main(["rediscover", *map(str, args), "--run-dir", str(run)]) == 1
+    assert err.getvalue().endswith(f"run directory exists and is not empty (use --resume {run} to continue it)\n")
+    assert _ids(run) == stopped
 
     again = _start("rediscover", "--no-measure", "--resume", run, ray_tmp=ray_tmp, stdout=subprocess.PIPE)
     try:

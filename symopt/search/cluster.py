@@ -9,7 +9,8 @@ and shut down what this process started.
 
 :func:`connect` refuses, before the search writes anything, more workers than the cluster's CPUs and
 a GPU share where the cluster has no GPU (Ray would wait for them forever).  :func:`shutdown` stops
-the embedded Ray's processes (every one of them, within a few seconds) or leaves a joined cluster.
+the embedded Ray's processes (every one of them, within a few seconds) or leaves a joined cluster;
+if this process ends without it (SIGKILL), :mod:`symopt.search.reaper` kills what is left of them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import logging
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 
 from symopt import interrupts
@@ -26,7 +29,7 @@ from symopt.errors import UserError
 CONNECT_TIMEOUT = 10.0     # seconds to reach a cluster's address and hear a Ray (gRPC) server there
 GRACE = 3.0                # seconds the embedded Ray's processes get to exit before they are killed
 _HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
-_started = {"ours": False, "embedded": False}    # whether this process started / joined the Ray it is in
+_started: dict = {"ours": False, "embedded": False}   # this process started / joined its Ray; the reaper
 
 
 def machine_cpus() -> int:
@@ -101,6 +104,8 @@ def start(address: str, num_cpus: int):
     if target:
         probe(target)
     _started.update(ours=True, embedded=not target)    # before ray.init: a start cut short is cleaned up too
+    if not target:
+        _start_reaper()
     try:
         if target:
             ray.init(address=target, log_to_driver=False, configure_logging=False)
@@ -120,6 +125,35 @@ def start(address: str, num_cpus: int):
     finally:
         interrupts.reinstall()          # ray.init installs its own SIGTERM handlers
     return ray
+
+
+def _start_reaper() -> None:
+    """Mark the processes of the embedded Ray about to start (they inherit this process's environment) and
+    start :mod:`symopt.search.reaper`, which kills what is left of them once this process ends."""
+    from symopt.search import reaper
+
+    value = f"{os.getpid()}-{time.time_ns()}"
+    read_end, write_end = os.pipe()             # not inherited by Ray's processes: only this one holds it
+    env = {k: v for k, v in os.environ.items() if k != reaper.MARK}
+    proc = subprocess.Popen([sys.executable, reaper.__file__, value], stdin=read_end, env=env,
+                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(read_end)
+    os.environ[reaper.MARK] = value
+    _started["reaper"] = (write_end, proc)
+
+
+def _stop_reaper() -> None:
+    """Close the reaper's pipe: it kills any marked process left and exits."""
+    from symopt.search import reaper
+
+    held = _started.pop("reaper", None)
+    if held is not None:
+        os.close(held[0])
+        os.environ.pop(reaper.MARK, None)
+        try:
+            held[1].wait(timeout=GRACE)
+        except subprocess.TimeoutExpired:     # it goes on alone; nothing waits for it
+            pass
 
 
 def _check_capacity(ray, workers: int, gpus_per_worker: float, where: str) -> None:
@@ -170,6 +204,7 @@ def shutdown() -> None:
     ray.shutdown()
     _started.update(ours=False, embedded=False)
     _reap(procs)
+    _stop_reaper()
 
 
 def _reap(procs: list) -> None:
