@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra:     # reported by the command's own parser, so that the line names the command
         args._parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    with interrupts.handling():
+    with interrupts.handling(to_exit=argv is None):      # argv None: this process's own command line
         try:
             try:
                 code = args._run(args)
@@ -80,10 +80,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"symopt {args.command}: error: {exc}", file=sys.stderr)
             return 1
         except KeyboardInterrupt as exc:
-            what = getattr(exc, "what", "interrupted")
-            hint = getattr(exc, "resume", None)
-            print(f"symopt {args.command}: {what}" + (f"; continue with: {hint}" if hint else ""), file=sys.stderr)
-            return getattr(exc, "exit_code", 130)
+            why, hint = interrupts.received(exc), getattr(exc, "resume", None)
+            print(f"symopt {args.command}: {why.what}" + (f"; continue with: {hint}" if hint else ""),
+                  file=sys.stderr)
+            return why.exit_code
     return int(code or 0)
 
 

@@ -177,8 +177,10 @@ def _search_and_score(cfg: Config, o: Options, log, progress, started: float):
         top = max(1, cfg.funnel.meta_top)
         log(f"search done in {time.time() - started:.0f} s; the best of the top {top} on meta-validation")
         best, entry, _ = _pick(result.hall_of_fame, evaluator, top, log)
+        interrupts.check()
         log("simplifying the best program" + (" (with measured pruning)" if o.measure else ""))
         derivation = simplify(best, measure=o.measure, evaluator=evaluator)
+        interrupts.check()
         log("scoring the result on every stage and on meta-validation")
         scores = evaluator.evaluate_stages(derivation.program,
                                            [s.name for s in evaluator.funnel.stages] + ["meta"])

@@ -138,3 +138,21 @@ def test_a_log_cut_short_of_its_checkpoint_without_a_torn_line_is_refused(run):
     code, err = _main("search", "--resume", run)
     assert code == 1 and f"holds {BUDGET - 3} of the {BUDGET} candidates the checkpoint counts" in err, err
     assert _files(run) == before
+
+
+def test_rediscover_resume_continues_an_interrupted_main_job(tmp_path):
+    """A main job stopped during its search (its run directory holds part of the log): ``rediscover --resume``
+    continues the search to its budget, every eval_id once, then simplifies and exports into the run."""
+    run, cfg = tmp_path / "run", tmp_path / "c.toml"
+    cfg.write_text('[ray]\nworkers = 0\n[funnel]\nmeta_top = 1\n[evolution]\npopulation = 6\ntournament = 2\n'
+                   'islands = 1\n')
+    code, err = _main("search", "--config", cfg, "--funnel", "test", "--budget", 5, "--run-dir", run)
+    assert code == 0, err
+    logged = RunDir.open(run).evaluations()
+    code, err = _main("rediscover", "--resume", run, "--budget", 12, "--no-measure")
+    assert code == 0, err
+    records = RunDir.open(run).evaluations()
+    assert [r["eval_id"] for r in records] == list(range(12)) and records[:5] == logged
+    assert any((run / "export").glob("*.program")) and (run / "derivation.json").exists()
+    code, err = _main("rediscover", "--resume", run, "--seed", 3)
+    assert code == 1 and "cannot change --seed" in err

@@ -100,6 +100,7 @@ def start(address: str, num_cpus: int):
 
     if ray.is_initialized():
         return ray
+    interrupts.watch_forks()          # ray.init forks Ray's processes: a signal meanwhile is raised after
     target = resolve(address)
     if target:
         probe(target)
@@ -124,6 +125,7 @@ def start(address: str, num_cpus: int):
         raise UserError(f"--address {target}: cannot join the Ray cluster there ({first})") from None
     finally:
         interrupts.reinstall()          # ray.init installs its own SIGTERM handlers
+    interrupts.check()                  # a signal that arrived while Ray forked its processes
     return ray
 
 
@@ -202,6 +204,7 @@ def shutdown() -> None:
 
     procs = _embedded_processes(ray) if _started["embedded"] else []
     ray.shutdown()
+    interrupts.reinstall()      # Ray's shut-down resets the signals' handlers to the defaults
     _started.update(ours=False, embedded=False)
     _reap(procs)
     _stop_reaper()

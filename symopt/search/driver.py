@@ -32,6 +32,7 @@ import numpy as np
 from search_space.nonfinite import none_to_inf
 from search_space.parse import parse
 from search_space.printer import one_line
+from symopt import interrupts
 from symopt.cache import FunctionalCache
 from symopt.config import Config
 from symopt.errors import UserError
@@ -218,6 +219,7 @@ class Search:
             self._score_seed()
         meta_every = self.cfg.funnel.meta_every
         while True:
+            interrupts.check()               # a signal whose exception Python dropped (symopt.interrupts)
             self._fill()
             if not self.jobs.pending:
                 break

@@ -23,6 +23,7 @@ import time
 from typing import Any
 
 from search_space.nonfinite import inf_to_none
+from symopt import interrupts
 from symopt.errors import UserError
 from symopt.search.funnel import promoted
 
@@ -270,6 +271,7 @@ class RayPool:
         if job_id not in self.jobs:
             raise KeyError(f"no job {job_id!r} was submitted")
         while job_id not in self.done:
+            interrupts.check()               # a signal whose exception Python dropped (symopt.interrupts)
             self._dispatch()
             waiting = {ref: ("job", j) for j, ref in self.refs.items()}
             waiting.update({ref: ("probe", i) for i, ref in self.probes.items()})
