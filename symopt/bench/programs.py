@@ -70,8 +70,12 @@ def _commands(out: str) -> dict:
 
 
 def _seconds(fn, text: str, repeats: int) -> float:
+    from search_space import analysis, hashing
+
     times = []
     for _ in range(repeats):
+        analysis._analyze_cached.cache_clear()      # every run analyses and hashes the program anew
+        hashing.functional_hash.cache_clear()
         t0 = time.perf_counter()
         fn(text)
         times.append(time.perf_counter() - t0)
