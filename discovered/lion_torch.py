@@ -32,6 +32,28 @@ Example::
 torch = None
 
 
+def _real(what, x, low=None, high=None):
+    """``x`` as a float: a finite number (or one-element tensor) within [low, high]; else ValueError."""
+    if isinstance(x, (bool, str)):
+        raise ValueError(f"invalid {what}: {x!r} is not a number")
+    try:
+        value = float(x)
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError(f"invalid {what}: {x!r} is not a number") from None
+    if value != value or abs(value) == float("inf") or (low is not None and value < low) or (
+            high is not None and value > high):
+        raise ValueError(f"invalid {what}: {x!r}")
+    return value
+
+
+def _betas(betas):
+    """Check ``betas``: two numbers in [0, 1]."""
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"invalid betas: {betas!r} (expected two numbers in [0, 1])")
+    for i, beta in enumerate(betas):
+        _real(f"beta parameter at index {i}", beta, 0.0, 1.0)
+
+
 def _lion_foreach(w, g, m, lr, wd, b1, b2):
     """The step of the parameters ``w`` of one device and dtype, with multi-tensor kernels."""
     t1 = torch._foreach_lerp(g, m, b1)
@@ -87,8 +109,10 @@ def _build():
 
         def __init__(self, params, lr=0.00035, betas=(0.91, 0.99), weight_decay=0.0, *,
                      foreach=None):
-            if not 0.0 < lr:
-                raise ValueError(f"invalid learning rate {lr}")
+            if not _real("learning rate", lr) > 0.0:
+                raise ValueError(f"invalid learning rate: {lr!r}")
+            _betas(betas)
+            _real("weight_decay", weight_decay, 0.0)
             super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay, foreach=foreach))
 
         @torch.no_grad()

@@ -22,6 +22,7 @@ from search_space.program import Program, Statement
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 MAX_TEXT_BYTES = 1_000_000
+MAX_LIVE_STATEMENTS = 128     # the most live statements a program may have (what the interpreter encodes)
 
 
 def _err(node: ast.AST | None, reason: str) -> ProgramError:
@@ -84,12 +85,28 @@ def parse_file(path: str | os.PathLike) -> Program:
     search_space.errors.ProgramError: /no/such.program: cannot read file (No such file or directory)
     """
     name = os.fspath(path)
+    return parse(read_text(name), file=name)
+
+
+def read_text(path: str | os.PathLike) -> str:
+    """The text of the program file at ``path`` (see :func:`decode`).
+
+    Args:
+      path: the program file.
+
+    Returns:
+      Its text.
+
+    Raises:
+      ProgramError: naming the file, when it cannot be read or decoded.
+    """
+    name = os.fspath(path)
     try:
         with open(name, "rb") as fh:
             data = fh.read(MAX_TEXT_BYTES + 1)
     except OSError as exc:
         raise ProgramError(f"cannot read file ({exc.strerror or exc})", file=name) from None
-    return parse(decode(data, name), file=name)
+    return decode(data, name)
 
 
 def decode(data: bytes, file: str | None = None) -> str:
@@ -168,9 +185,23 @@ def _parse(text: str) -> Program:
         if name not in defined:
             raise _err(node, f"returned variable {name!r} is never assigned")
     try:
-        return Program(tuple(statements), tuple(n for n, _ in returns), states)
+        program = Program(tuple(statements), tuple(n for n, _ in returns), states)
     except ProgramError as exc:  # any remaining structural problem
         raise _err(stmts[-1], exc.reason) from None
+    _check_size(program, stmts)
+    return program
+
+
+def _check_size(program: Program, nodes: list[ast.stmt]) -> None:
+    """Raise at the first live statement beyond :data:`MAX_LIVE_STATEMENTS` (dead ones never run: not counted)."""
+    if len(program.statements) <= MAX_LIVE_STATEMENTS:
+        return
+    from search_space.analysis import analyze
+
+    live = [i for i, alive in enumerate(analyze(program).live) if alive]
+    if len(live) > MAX_LIVE_STATEMENTS:
+        raise _err(nodes[live[MAX_LIVE_STATEMENTS]], f"the program has {len(live)} live statements; a program may "
+                   f"have at most {MAX_LIVE_STATEMENTS}")
 
 
 def _is_docstring(node: ast.stmt) -> bool:

@@ -6,7 +6,7 @@ import os
 from importlib import resources
 
 from search_space.errors import ProgramError
-from search_space.parser import parse, parse_file
+from search_space.parser import parse, parse_file, read_text
 from search_space.program import Program
 
 
@@ -54,6 +54,30 @@ def load_seed(name_or_path: str | os.PathLike) -> Program:
     'update'
     """
     text = os.fspath(name_or_path)
-    if os.sep in text or text.endswith(".program") or os.path.exists(text):
+    if _is_path(text):
         return parse_file(text)
     return parse(seed_text(text), file=f"<seed {text}>")
+
+
+def seed_source(name_or_path: str | os.PathLike) -> tuple[Program, str, str]:
+    """``(program, text, where)`` of a seed name or program file, read as :func:`load_seed` reads it.
+
+    Args:
+      name_or_path: a seed name or a program file.
+
+    Returns:
+      The program, its text, and what names it in errors (the path, or ``<seed NAME>``).
+
+    >>> seed_source("lion")[2]
+    '<seed lion>'
+    """
+    name = os.fspath(name_or_path)
+    if _is_path(name):
+        text = read_text(name)
+        return parse(text, file=name), text, name
+    text = seed_text(name)
+    return parse(text, file=f"<seed {name}>"), text, f"<seed {name}>"
+
+
+def _is_path(text: str) -> bool:
+    return os.sep in text or text.endswith(".program") or os.path.exists(text)

@@ -9,7 +9,9 @@ Command modules import heavy libraries (jax, ray, torch) inside ``run`` so that
 ``symopt --help`` and argument errors stay instant.  Every expected failure is
 raised as an :class:`search_space.errors.InputError` (or subclass) and printed
 here as one line ``symopt CMD: error: ...`` with exit status 1 and no traceback; a
-bad command line is one line of the same form with exit status 2 (docs/cli.md).
+bad command line is one line of the same form with exit status 2 (docs/cli.md).  SIGINT and SIGTERM
+end a command with one line and exit status 130 / 143 after a clean shut-down (:mod:`symopt.interrupts`),
+with no Ray process left behind.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import importlib
 import sys
 
 from search_space.errors import InputError
+from symopt import interrupts
 
 # name -> (module, one-line help).  Order is the order shown in --help.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -32,7 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lineage": ("symopt.commands.lineage", "ancestry of a program in a run"),
     "compare": ("symopt.commands.compare", "train programs on a proxy and plot loss curves"),
     "report": ("symopt.commands.report", "write a static HTML report of a run"),
-    "bench": ("symopt.commands.bench", "run a benchmark (evaluator, search, lion, planted)"),
+    "bench": ("symopt.commands.bench", "run a benchmark (evaluator, search, lion, planted, programs)"),
 }
 
 
@@ -60,20 +63,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``symopt ARGV``; return the exit status (0 success, 1 bad input, 2 bad command line, 130 interrupt)."""
+    """Run ``symopt ARGV``; return the exit status (0 success, 1 bad input, 2 bad command line, 130 / 143
+    interrupted by SIGINT / SIGTERM)."""
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:     # reported by the command's own parser, so that the line names the command
         args._parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    try:
-        code = args._run(args)
-    except InputError as exc:
-        print(f"symopt {args.command}: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"symopt {args.command}: interrupted", file=sys.stderr)
-        return 130
+    with interrupts.handling(to_exit=argv is None):      # argv None: this process's own command line
+        try:
+            try:
+                code = args._run(args)
+            finally:
+                interrupts.shield()      # a signal from here on cannot break the shut-down
+                _shutdown_ray()
+        except InputError as exc:
+            print(f"symopt {args.command}: error: {exc}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt as exc:
+            why, hint = interrupts.received(exc), getattr(exc, "resume", None)
+            print(f"symopt {args.command}: {why.what}" + (f"; continue with: {hint}" if hint else ""),
+                  file=sys.stderr)
+            return why.exit_code
     return int(code or 0)
+
+
+def _shutdown_ray() -> None:
+    """Stop the Ray this command started (or leave the cluster it joined), if it used Ray at all."""
+    cluster = sys.modules.get("symopt.search.cluster")
+    if cluster is not None:
+        cluster.shutdown()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,6 +17,10 @@ True
 Traceback (most recent call last):
 ...
 symopt.errors.UserError: command line: key 'search.budget' must be >= 0, got -1
+>>> load_config(overrides={"search": {"time": float("nan")}})
+Traceback (most recent call last):
+...
+symopt.errors.UserError: command line: key 'search.time' must be a finite number, got nan
 """
 
 from __future__ import annotations
@@ -155,6 +159,7 @@ _NON_NEGATIVE = {
     ("evolution", "restart_best_plateau"), ("funnel", "window"), ("funnel", "meta_every"), ("funnel", "meta_top"),
     ("ray", "workers"), ("ray", "gpus_per_worker"), ("ray", "max_restarts"), ("funnel", "promote_margin"),
     ("evolution", "migrate_every"), ("evolution", "tune_variants"), ("funnel", "search_stages"),
+    ("search", "seed"),
 }
 _POSITIVE = {
     ("evolution", "population"), ("evolution", "tournament"), ("ray", "batch_size"), ("ray", "in_flight"),
@@ -236,6 +241,10 @@ def validate(cfg: Config, where: str) -> None:
     def get(section: str, key: str) -> Any:
         return getattr(getattr(cfg, section), key)
 
+    for section, section_cls in _SECTIONS.items():
+        for key, want in _fields(section_cls).items():
+            if want is float and not math.isfinite(get(section, key)):
+                raise UserError(f"{where}: key '{section}.{key}' must be a finite number, got {get(section, key)!r}")
     for section, key in _NON_NEGATIVE:
         if get(section, key) < 0:
             raise UserError(f"{where}: key '{section}.{key}' must be >= 0, got {get(section, key)!r}")

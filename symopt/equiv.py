@@ -27,6 +27,7 @@ import math
 import jax
 import numpy as np
 
+from search_space.analysis import prune
 from search_space.execute import step
 from search_space.hashing import functional_hash
 from search_space.program import Program
@@ -63,6 +64,7 @@ def _trial_inputs(seed: int, n_states: int, steps: int):
 
 def trajectory(program: Program, w, states, grads, lrs) -> list[np.ndarray]:
     """Updates (flattened, float64) of ``program`` at each step."""
+    program = prune(program)       # the same updates; dead statements would only cost time
     out = []
     states = tuple(states)
     for g, lr in zip(grads, lrs):

@@ -24,6 +24,7 @@ from filekit.atomic import write_atomic
 from filekit.nonfinite import inf_to_none
 from search_space.parser import parse
 from search_space.program import Program, format_program
+from symopt import interrupts
 from symopt.config import Config
 from symopt.errors import UserError
 from symopt.export import export_program
@@ -32,6 +33,7 @@ from symopt.inspect.lineage import lineage
 from symopt.recognise import recognise
 from symopt.rundir import RunDir
 from symopt.search import device, run_search
+from symopt.search.driver import start_parts
 from symopt.search.pool_evaluator import PoolEvaluator
 from symopt.search.run import make_pool
 from symopt.simplify import simplify
@@ -55,6 +57,7 @@ class Options:
     measure: bool = True            # measured pruning and rounding in the simplifier
     export_to: str | None = None    # also replace the shipped result (e.g. "discovered/")
     command: str = "symopt rediscover"
+    resume: str | None = None       # continue the job in this run directory
 
 
 def _pick(hof: list[dict], evaluator, top: int, log: Callable[[str], None]) -> tuple[Program, dict, float | None]:
@@ -130,6 +133,7 @@ def rediscover(cfg: Config, o: Options, log: Callable[[str], None] = print, prog
                       stage_fitness={**fitness, "meta": meta}, derivation=derivation.to_json(),
                       config=cfg.to_dict())
     export_dir, exported = _export(final, rec.family or "found", run_dir, prov, rec, o, log)
+    interrupts.shield()      # the job is done: a Ctrl-C from here on only waits for the shut-down (exit 0)
     summary = {
         "run_dir": str(run_dir), "family": rec.family, "program": format_program(final),
         "constants": rec.constants, "fitness_vs_seed": fitness, "meta_validation_vs_seed": meta,
@@ -149,19 +153,28 @@ def rediscover(cfg: Config, o: Options, log: Callable[[str], None] = print, prog
 
 
 def _search_and_score(cfg: Config, o: Options, log, progress, started: float):
-    """Search, pick the best of the top on meta-validation, simplify it and score it on every stage and
-    on meta-validation, all on the search's warm workers: ``(run_dir, entry, derivation, scores)``."""
+    """Search (or continue the search of ``o.resume``), pick the best of the top on meta-validation,
+    simplify it and score it on every stage and on meta-validation, all on the search's warm workers:
+    ``(run_dir, entry, derivation, scores)``.  The run directory is locked for the whole job."""
     sc, funnel = cfg.search, cfg.funnel.name
+    start_parts(cfg)                      # everything a start can refuse, before anything starts or is written
+    if o.resume is None:
+        RunDir.check_new(sc.run_dir)
     limit = f"budget {sc.budget}" if sc.budget else f"time {sc.time:.0f} s"
-    log(f"searching from {sc.seed_program} on funnel {funnel!r} (space {sc.space}, "
-        f"{cfg.ray.workers} worker(s), {limit})")
-    cfg, where = device.adapt(cfg)
-    if where != "cpu":
-        log(f"evaluators on an accelerator ({where}): batches of {cfg.ray.batch_size}, population "
-            f"{cfg.evolution.population}")
+    log(f"{'continuing the search' if o.resume else 'searching'} from {sc.seed_program} on funnel {funnel!r} "
+        f"(space {sc.space}, {cfg.ray.workers} worker(s), {limit})")
+    if o.resume is None:
+        cfg, where = device.adapt(cfg)
+        if where != "cpu":
+            log(f"evaluators on an accelerator ({where}): batches of {cfg.ray.batch_size}, population "
+                f"{cfg.evolution.population}")
     pool = make_pool(cfg)
     try:
-        result = run_search(cfg, pool=pool, progress=progress)
+        if o.resume:       # held until the job ends: the search, then the simplified result exported into it
+            RunDir.open(o.resume).lock()
+        else:
+            RunDir.reserve(sc.run_dir)
+        result = run_search(cfg, pool=pool, progress=progress, resume=o.resume)
         run_dir = Path(result.run_dir)
         if not result.hall_of_fame:
             raise UserError(f"{run_dir}: the search produced no valid program")
@@ -169,8 +182,10 @@ def _search_and_score(cfg: Config, o: Options, log, progress, started: float):
         top = max(1, cfg.funnel.meta_top)
         log(f"search done in {time.time() - started:.0f} s; the best of the top {top} on meta-validation")
         best, entry, _ = _pick(result.hall_of_fame, evaluator, top, log)
+        interrupts.check()
         log("simplifying the best program" + (" (with measured pruning)" if o.measure else ""))
         derivation = simplify(best, measure=o.measure, evaluator=evaluator)
+        interrupts.check()
         log("scoring the result on every stage and on meta-validation")
         scores = evaluator.evaluate_stages(derivation.program,
                                            [s.name for s in evaluator.funnel.stages] + ["meta"])

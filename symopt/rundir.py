@@ -3,6 +3,7 @@
 ::
 
     runs/NAME/config.toml          resolved configuration, written first
+    runs/NAME/identity.json        the configuration keys that define the run's results (resume checks them)
     runs/NAME/evaluations.jsonl    one JSON object per candidate (append-only, flushed per batch)
     runs/NAME/meta_validation.jsonl  meta-validation / held-out re-scores of the hall of fame
     runs/NAME/checkpoint.json      evolution state, RNG, counters, cache (atomic: temp file + os.replace)
@@ -42,11 +43,12 @@ from filekit.nonfinite import inf_to_none
 from filekit.toml import load_toml
 from symopt.errors import UserError
 
-CONFIG, EVALS, META, CHECKPOINT, HOF, REPORT, LOCK = (
+CONFIG, EVALS, META, CHECKPOINT, HOF, REPORT, LOCK, IDENTITY = (
     "config.toml", "evaluations.jsonl", "meta_validation.jsonl", "checkpoint.json", "hall_of_fame.json", "report",
-    "writer.lock")
+    "writer.lock", "identity.json")
 CHECKPOINT_FORMAT = 1
 _HELD: dict[Path, list[int]] = {}    # run directory (resolved) -> [lock file descriptor, holds] of this process
+_MADE: set[Path] = set()             # run directories (resolved) this process created
 
 
 def _dumps(x: Any) -> str:
@@ -137,6 +139,28 @@ class RunFiles:
             raise UserError(f"{f}: damaged hall of fame (not a list)")
         return data
 
+    def identity(self) -> dict | None:
+        """The keys ``identity.json`` holds (None for a run without one); UserError if it is damaged."""
+        f = self.child(IDENTITY)
+        if not f.exists():
+            return None
+        try:
+            keys = json.loads(f.read_text(encoding="utf-8"))["keys"]
+            if not isinstance(keys, dict):
+                raise ValueError("not an object")
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise UserError(f"{f}: damaged ({type(exc).__name__}: {exc})") from None
+        return keys
+
+    def torn_tail(self) -> bytes:
+        """The bytes after the last newline of ``evaluations.jsonl`` (a line a killed writer did not finish;
+        empty when the log ends with a complete line)."""
+        f = self.child(EVALS)
+        if not f.exists():
+            return b""
+        data = f.read_bytes()
+        return data[data.rfind(b"\n") + 1:]
+
     def checkpoint(self) -> dict | None:
         """The last checkpoint's state, None if there is none; UserError if it is damaged."""
         f = self.child(CHECKPOINT)
@@ -166,15 +190,46 @@ class RunDir(RunFiles):
             raise UserError(f"{p}: run directory exists and is not empty (use --resume {p} to continue it)")
 
     @classmethod
+    def check_new(cls, path: str | os.PathLike) -> None:
+        """Refuse (one-line UserError) a ``path`` that :meth:`create` would refuse, writing nothing."""
+        cls(path)._refuse_used()
+
+    @classmethod
     def _empty(cls, path: str | os.PathLike) -> RunDir:
         """An empty directory at ``path`` (made if missing); refuses a used one."""
         rd = cls(path)
         rd._refuse_used()
+        existed = rd.path.exists()
         try:
             rd.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UserError(f"{rd.path}: cannot create run directory ({exc.strerror or exc})") from None
+        if not existed:
+            _MADE.add(rd.path.resolve())
         return rd
+
+    def discard(self) -> bool:
+        """Undo a start that logged nothing: remove ``config.toml``, ``identity.json`` and the writer lock (held
+        by this process), and the directory itself if this process made it and it is empty now, so that the
+        same command can be run again.  A run with a logged candidate is left as it is; False then."""
+        log = self.child(EVALS)
+        if log.exists() and log.stat().st_size > 0:
+            return False
+        key = self.path.resolve()
+        for name in (CONFIG, IDENTITY, EVALS, LOCK):
+            try:
+                self.child(name).unlink()
+            except FileNotFoundError:
+                pass
+        while self.locked():
+            self.unlock()
+        if key in _MADE:
+            _MADE.discard(key)
+            try:
+                self.path.rmdir()
+            except OSError:        # something else was put there meanwhile: leave it
+                pass
+        return True
 
     @classmethod
     def reserve(cls, path: str | os.PathLike) -> RunDir:
@@ -255,6 +310,10 @@ class RunDir(RunFiles):
     def write_config(self, text: str) -> None:
         """Replace ``config.toml`` (atomically) with ``text``, a resolved configuration as TOML."""
         self._replace(CONFIG, text)
+
+    def write_identity(self, keys: dict) -> None:
+        """Write ``identity.json``: the configuration keys that define the run's results."""
+        self._replace(IDENTITY, json.dumps({"format": 1, "keys": keys}, indent=1, sort_keys=True) + "\n")
 
     def _append(self, name: str, records: list[dict], fsync: bool = False) -> None:
         if not records:

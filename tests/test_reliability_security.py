@@ -152,9 +152,9 @@ def test_every_local_ray_init_turns_the_dashboard_off_and_binds_nothing_public()
 
 @pytest.mark.slow
 def test_embedded_ray_of_the_driver_runs_no_dashboard(tmp_path):
-    """A real driver process: ``init_ray`` with no address starts Ray without a dashboard."""
-    script = ("import ray\nfrom symopt.search.workers import init_ray\n"
-              "ctx = init_ray('', 1)\n"
+    """A real driver process: ``cluster.start`` with no address starts Ray without a dashboard."""
+    script = ("import ray\nfrom symopt.search.cluster import start\n"
+              "ctx = start('', 1)\n"
               "info = ray._private.worker.global_worker.node.address_info\n"
               "print('WEBUI=' + repr(info.get('webui_url')))\nray.shutdown()\n")
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}

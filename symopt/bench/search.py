@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 from symopt.config import load_config
 from symopt.rundir import RunDir
 from symopt.search import run_search
-from symopt.search.workers import RayPool, init_ray
+from symopt.search.cluster import start
+from symopt.search.workers import RayPool
 
 if TYPE_CHECKING:
     from symopt.config import Config
@@ -69,7 +70,7 @@ def _timed(workers: int, budget: int, root: Path, log, funnel: str) -> dict:
 
 
 def run(quick: bool = False, log=print) -> dict:
-    init_ray("", num_cpus=2)
+    start("", num_cpus=2)
     root = Path(tempfile.mkdtemp(prefix="symopt-bench-search-"))
     try:
         scaling_budget = 100 if quick else 400

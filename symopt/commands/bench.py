@@ -15,6 +15,7 @@ BENCHES = {
     "search": "symopt.bench.search",
     "lion": "symopt.bench.lion",
     "planted": "symopt.bench.planted",
+    "programs": "symopt.bench.programs",
 }
 
 

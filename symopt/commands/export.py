@@ -23,6 +23,10 @@ def run(args: argparse.Namespace) -> int:
     from symopt.simplify import simplify_exact
 
     check_name(args.name)
+    if args.run is not None:
+        from symopt.rundir import RunFiles
+
+        RunFiles.open(args.run)      # a missing or foreign run directory is one line, nothing written
     program = load_seed(args.program)
     reason = analyze(program).reason
     if reason is not None:   # name the file: the exporter itself only sees the program

@@ -10,7 +10,6 @@ on stdout instead (``reason``: ``FILE:line:col: reason`` or null), also for an i
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 
 
@@ -22,60 +21,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object: valid, hash, live, dead, reason")
 
 
-def _positions(text: str) -> list[tuple[int, int]]:
-    """(line, col) of each statement of an already parsed program text, then of its return."""
-    fn = next(n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef))
-    body = fn.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
-        body = body[1:]
-    return [(n.lineno, n.col_offset + 1) for n in body]
-
-
-def _located(exc, file: str, text: str):
-    """A ProgramError of the analysis, placed at the statement's line and column in ``file``."""
-    from search_space.errors import ProgramError
-
-    positions = _positions(text)
-    index = getattr(exc, "statement", None)
-    line, col = positions[-1] if index is None else positions[index]
-    return ProgramError(exc.reason, file=file, line=line, col=col)
-
-
-def _check(args, program, text):
-    """Return the located error (ProgramError) or None."""
-    from search_space.errors import ProgramError
-    from search_space.spaces import load_space
-    from search_space.validity import check
-
-    try:
-        check(program, lr_linear=args.lr_linear)
-    except ProgramError as exc:
-        return _located(exc, args.file, text)
-    if args.space:
-        problem = load_space(args.space).problem(program)
-        if problem is not None:
-            exc = ProgramError(problem[0])
-            exc.statement = problem[1]
-            return _located(exc, args.file, text)
-    return None
-
-
 def run(args: argparse.Namespace) -> int:
     from search_space.analysis import analyze
     from search_space.errors import ProgramError
     from search_space.hashing import functional_hash
-    from search_space.parser import MAX_TEXT_BYTES, decode, parse
+    from search_space.parser import parse, read_text
     from search_space.program import format_program, format_statement
+    from symopt.located import check_located
 
     try:
-        try:
-            with open(args.file, "rb") as fh:
-                data = fh.read(MAX_TEXT_BYTES + 1)
-        except OSError as exc:
-            raise ProgramError(f"cannot read file ({exc.strerror or exc})", file=args.file) from None
-        text = decode(data, args.file)
+        text = read_text(args.file)
         program = parse(text, file=args.file)
-        error = _check(args, program, text)
+        error = check_located(program, text, args.file, space=args.space, lr_linear=args.lr_linear)
     except ProgramError as exc:
         program, error = None, exc
     if error is not None:

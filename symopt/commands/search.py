@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+from pathlib import Path
 
 from symopt.errors import UserError
 
@@ -45,26 +47,66 @@ def overrides_from(args: argparse.Namespace) -> dict:
     return out
 
 
+def flag_name(section: str, key: str) -> str:
+    """The command-line flag of a config key (``--seed`` for ``search.seed``), else "command line"."""
+    return next((f"--{flag.replace('_', '-')}" for flag, sk in _FLAGS.items() if sk == (section, key)),
+                "command line")
+
+
+def apply_flags(cfg, overrides: dict):
+    """``cfg`` with the command line's ``overrides`` applied one key at a time, so that a bad value is
+    one line naming its flag: ``--seed: key 'search.seed' must be >= 0, got -1``."""
+    from symopt.config import merge
+
+    for section, table in overrides.items():
+        for key, value in table.items():
+            cfg = merge(cfg, {section: {key: value}}, flag_name(section, key))
+    return cfg
+
+
+RESUMABLE = {("search", "budget"), ("search", "time"), ("ray", "address")}
+
+
+def check_resume_flags(args: argparse.Namespace) -> None:
+    """``--resume`` continues a run with its own config: only its length and the cluster may change."""
+    bad = [f"--{k.replace('_', '-')}" for k, sk in _FLAGS.items()
+           if getattr(args, k, None) is not None and sk not in RESUMABLE]
+    if bad or args.config:
+        raise UserError(f"--resume continues a run with its own config; cannot change {(bad or ['--config'])[0]}")
+
+
+@contextlib.contextmanager
+def resumable(command: str, run_dir):
+    """An interrupt within the block names the command that continues the run (when it wrote one)."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        from symopt.rundir import CONFIG
+
+        if (Path(run_dir) / CONFIG).is_file():
+            exc.resume = f"symopt {command} --resume {run_dir}"
+        raise
+
+
 def run(args: argparse.Namespace) -> int:
     from symopt.config import load_config
     from symopt.rundir import RunDir
     from symopt.search import run_search
     from symopt.search.progress import Progress
-    from symopt.search.run import resume_config
+    from symopt.search.run import default_run_dir, resume_config
 
     overrides = overrides_from(args)
     if args.resume:
-        allowed = {("search", "budget"), ("search", "time"), ("ray", "address")}
-        bad = [f"--{k.replace('_', '-')}" for k, sk in _FLAGS.items()
-               if getattr(args, k, None) is not None and sk not in allowed]
-        if bad or args.config:
-            raise UserError(f"--resume continues a run with its own config; cannot change {(bad or ['--config'])[0]}")
+        check_resume_flags(args)
         RunDir.open(args.resume).lock()    # held until this process exits: one writer per run directory
-        cfg = resume_config(args.resume, overrides)
+        cfg = apply_flags(resume_config(args.resume), overrides)
     else:
-        cfg = load_config(args.config, overrides)
+        cfg = apply_flags(load_config(args.config), overrides)
+        if not cfg.search.run_dir:
+            cfg = cfg.override({"search": {"run_dir": default_run_dir()}}, "run directory")
     progress = Progress(sys.stderr if args.json else sys.stdout)
-    result = run_search(cfg, resume=args.resume, progress=progress)
+    with resumable("search", args.resume or cfg.search.run_dir):
+        result = run_search(cfg, resume=args.resume, progress=progress)
     from search_space.program import one_line
 
     best = one_line(result.best) if result.best is not None else None

@@ -32,6 +32,7 @@ import numpy as np
 from filekit.nonfinite import none_to_inf
 from search_space.parser import parse
 from search_space.program import one_line
+from symopt import interrupts
 from symopt.cache import FunctionalCache
 from symopt.config import Config
 from symopt.errors import UserError
@@ -48,29 +49,43 @@ from symopt.search.protocols import WorkerPool
 from symopt.search.result import SearchResult
 
 
+def start_parts(cfg: Config) -> tuple:
+    """``(space, seed program, funnel, stages the search uses)`` of ``cfg``, each checked: an unknown space
+    or funnel, a seed program that is unreadable, invalid or outside the space, too many search stages:
+    one located UserError / ProgramError line.  :func:`symopt.search.run.run_search` calls it before a
+    run directory is written."""
+    from proxies import load_funnel
+    from search_space.seeds import seed_source
+    from search_space.spaces import load_space
+    from symopt.located import check_located
+
+    s, fu = cfg.search, cfg.funnel
+    space = load_space(s.space)
+    seed, text, where = seed_source(s.seed_program)
+    problem = check_located(seed, text, where, space=space)
+    if problem is not None:
+        raise problem
+    try:
+        funnel = load_funnel(fu.name)
+    except ValueError as exc:
+        raise UserError(f"funnel: {exc}") from None
+    used = fu.search_stages or len(funnel.stages)
+    if used > len(funnel.stages):
+        raise UserError(f"key 'funnel.search_stages' ({used}) exceeds the {len(funnel.stages)} stages of "
+                        f"funnel {funnel.name!r}")
+    return space, seed, funnel, tuple(st.name for st in funnel.stages[:used])
+
+
 class Search:
     """One search: the engine's proposals through the funnel on the pool, logged, cached, ranked."""
 
     def __init__(self, cfg: Config, rundir: RunDir, *, pool: WorkerPool | None = None,
                  progress: Progress | None = None):
-        from proxies import load_funnel
-        from search_space.seeds import load_seed
-        from search_space.spaces import load_space
-
         self.cfg, self.rundir = cfg, rundir
         s, fu, rc = cfg.search, cfg.funnel, cfg.ray
-        self.space = load_space(s.space)
-        self.seed_cand = Cand.of(load_seed(s.seed_program))
+        self.space, seed, self.funnel, self.stages = start_parts(cfg)   # stages: the ones the search uses
+        self.seed_cand = Cand.of(seed)
         self.options = EvolveOptions.from_config(cfg)
-        try:
-            self.funnel = load_funnel(fu.name)
-        except ValueError as exc:
-            raise UserError(f"funnel: {exc}") from None
-        used = fu.search_stages or len(self.funnel.stages)
-        if used > len(self.funnel.stages):
-            raise UserError(f"key 'funnel.search_stages' ({used}) exceeds the {len(self.funnel.stages)} stages of "
-                            f"funnel {self.funnel.name!r}")
-        self.stages = tuple(st.name for st in self.funnel.stages[:used])   # the stages the search uses
         self.rank = fu.rank
         self.promoter = Promoter(self.stages, {st.name: st.promote_top for st in self.funnel.stages}, fu.window,
                                  fu.promote_margin)
@@ -204,6 +219,7 @@ class Search:
             self._score_seed()
         meta_every = self.cfg.funnel.meta_every
         while True:
+            interrupts.check()               # a signal whose exception Python dropped (symopt.interrupts)
             self._fill()
             if not self.jobs.pending:
                 break

@@ -1,4 +1,10 @@
-"""Entry points of a search: the worker pool, a fresh or resumed run, a run's resolved config.
+"""Entry points of a search: the worker pool, a fresh or resumed run.
+
+Everything a start can refuse is checked before the run directory is written: the configuration
+(:mod:`symopt.config`), the space, seed program and funnel (:func:`~symopt.search.driver.start_parts`),
+the run directory, the Ray cluster and its capacity (:mod:`symopt.search.cluster`), and for a resume
+the run itself (:mod:`symopt.search.resume`).  A fresh run that fails before it logged a candidate
+leaves no run directory behind (:meth:`~symopt.rundir.RunDir.discard`).
 
 >>> from symopt.config import load_config
 >>> cfg = load_config(overrides={"search": {"budget": 0}})
@@ -11,12 +17,15 @@ from __future__ import annotations
 import os
 import time
 
-from symopt.config import Config, default_config, dumps, merge
-from symopt.errors import UserError
+from symopt.config import Config, dumps
 from symopt.rundir import RunDir
-from symopt.search import checkpoints, device
-from symopt.search.driver import Search, SearchResult
+from symopt.search import checkpoints, cluster, device
+from symopt.search import resume as resuming
+from symopt.search.driver import Search, SearchResult, start_parts
 from symopt.search.progress import Progress
+from symopt.search.resume import resume_config
+
+__all__ = ["default_run_dir", "make_pool", "resume_config", "run_search"]
 
 
 def default_run_dir() -> str:
@@ -24,62 +33,73 @@ def default_run_dir() -> str:
 
 
 def make_pool(cfg: Config):
-    from proxies import load_funnel
-    from symopt.search.workers import Pool, RayPool, init_ray
+    """The worker pool of ``cfg``: in this process (``ray.workers = 0``) or Ray actors on the cluster of
+    ``ray.address`` (started or joined, its capacity checked: :func:`symopt.search.cluster.connect`)."""
+    from symopt.search.workers import Pool, RayPool
 
     rc, name, grid = cfg.ray, cfg.funnel.name, cfg.funnel.lr_grid
-    try:
-        stages = tuple(s.name for s in load_funnel(name).stages)
-    except ValueError as exc:
-        raise UserError(f"funnel: {exc}") from None
-    strategy = cfg.evaluation.strategy
+    _, _, funnel, _ = start_parts(cfg)
     if rc.workers == 0:
-        return Pool(name, lr_grid=grid, strategy=strategy)
-    init_ray(rc.address, num_cpus=max(rc.workers, os.cpu_count() or 1))
+        return Pool(name, lr_grid=grid, strategy=cfg.evaluation.strategy)
+    cluster.connect(rc)
     return RayPool(name, rc.workers, gpus_per_worker=rc.gpus_per_worker, max_restarts=rc.max_restarts,
-                   deadline=rc.batch_deadline, warm=stages[:1], lr_grid=grid, strategy=strategy)
+                   deadline=rc.batch_deadline, warm=tuple(s.name for s in funnel.stages[:1]), lr_grid=grid,
+                   strategy=cfg.evaluation.strategy)
+
+
+def _created(config: Config) -> RunDir:
+    """The new run directory of ``config`` (locked), its config and identity written."""
+    rundir = RunDir.create(config.search.run_dir, dumps(config), lock=True)
+    try:
+        rundir.write_identity(resuming.identity(config))
+    except BaseException:
+        rundir.discard()
+        raise
+    return rundir
+
+
+def _resumed(path, config: Config) -> tuple[RunDir, resuming.Plan]:
+    """The run directory to continue (locked) and what it resumes from; reads only, so that a refused
+    resume changes no file."""
+    rundir = RunDir.open(path).lock()     # one writer per run directory: see RunDir.lock
+    try:
+        return rundir, resuming.plan(rundir, config)
+    except BaseException:
+        rundir.unlock()
+        raise
 
 
 def run_search(config: Config, *, resume: str | os.PathLike | None = None, pool=None,
                progress: Progress | None = None) -> SearchResult:
     """Run (or, with ``resume=DIR``, continue) a search configured by ``config`` (see :mod:`symopt.config`)."""
-    if resume is not None:
-        rundir = RunDir.open(resume).lock()     # one writer per run directory: see RunDir.lock
-    else:
+    start_parts(config)
+    rundir, plan = None, None
+    if resume is None:
         if pool is None:
             config, _ = device.adapt(config)    # batch and population sized for the evaluators' device
-        path = config.search.run_dir or default_run_dir()
-        config = config.override({"search": {"run_dir": str(path)}}, "run directory")
-        rundir = RunDir.create(path, dumps(config), lock=True)
+        path = str(config.search.run_dir or default_run_dir())
+        config = config.override({"search": {"run_dir": path}}, "run directory")
+        RunDir.check_new(path)
+    else:
+        rundir, plan = _resumed(resume, config)
     own_pool = pool is None
     try:
-        state = None
-        if resume is not None:
-            state = rundir.checkpoint()
-            rundir.repair_log()
         pool = pool or make_pool(config)
+        rundir = rundir or _created(config)
         search = Search(config, rundir, pool=pool, progress=progress)
-        if state is not None:
-            checkpoints.restore(search, state)
-        elif resume is not None and rundir.evaluations():
-            checkpoints.recover(search)   # stopped before its first checkpoint: rebuilt from the log
+        if plan is not None:
+            resuming.apply(rundir, config, plan)
+            if plan.state is not None:
+                checkpoints.restore(search, plan.state)
+            elif plan.records:
+                checkpoints.recover(search)   # no usable checkpoint: rebuilt from the log
         return search.run()
+    except Exception:
+        if resume is None and rundir is not None:
+            rundir.discard()         # a start that logged nothing leaves nothing behind
+        raise
     finally:
         if own_pool and pool is not None:
             pool.close()
-        rundir.unlock()
-
-
-def resume_config(path: str | os.PathLike, overrides: dict | None = None) -> Config:
-    """The resolved config of the run at ``path`` (with ``overrides`` applied and written back)."""
-    rundir = RunDir.open(path)
-    raw = rundir.config()
-    cfg = merge(default_config(), raw, str(rundir.child("config.toml")))
-    if overrides:
-        cfg = merge(cfg, overrides, "command line")
-        rundir.lock()
-        try:
-            rundir.write_config(dumps(cfg))
-        finally:
+        if rundir is not None:
             rundir.unlock()
-    return cfg

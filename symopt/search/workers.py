@@ -24,6 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from filekit.nonfinite import inf_to_none
+from symopt import interrupts
 from symopt.errors import UserError
 from symopt.search.funnel import promoted
 
@@ -275,6 +276,7 @@ class RayPool:
         if job_id not in self.jobs:
             raise KeyError(f"no job {job_id!r} was submitted")
         while job_id not in self.done:
+            interrupts.check()               # a signal whose exception Python dropped (symopt.interrupts)
             self._dispatch()
             waiting = {ref: ("job", j) for j, ref in self.refs.items()}
             waiting.update({ref: ("probe", i) for i, ref in self.probes.items()})
@@ -335,18 +337,3 @@ class RayPool:
         for a in self.actors:
             self.ray.kill(a, no_restart=True)
 
-
-def init_ray(address: str, num_cpus: int):
-    """Join ``address`` ("auto", HOST:PORT, or RAY_ADDRESS) or start an embedded local Ray."""
-    import ray
-
-    if ray.is_initialized():
-        return ray
-    address = address or os.environ.get("RAY_ADDRESS", "")
-    if address:
-        ray.init(address=address, log_to_driver=False, configure_logging=False)
-    else:
-        # "local": always a new embedded instance, never a cluster left running (or recorded) on this machine
-        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
-                 configure_logging=False)
-    return ray

@@ -34,7 +34,7 @@ def exact_pass(log: Log) -> None:
         if dead is not None:
             log.record("dead_code", "exact", dead[0], dead[1])
             continue
-        graph = Graph(log.program)
+        graph = Graph(log.program).freeze()     # the rules read it and rewrite copies
         for rule in RULES:
             got = rule(graph)
             if got is not None:

@@ -11,7 +11,7 @@ writing it would clobber a value that is still needed.
 
 from __future__ import annotations
 
-import copy
+import bisect
 import dataclasses
 
 from search_space.ops import OPS
@@ -66,12 +66,26 @@ class Graph:
         return nid
 
     def copy(self) -> Graph:
-        """A deep copy (rules rewrite a copy and return it).
+        """A deep copy (rules rewrite a copy and return it); it is not frozen.
 
         Returns:
           The copy.
         """
-        return copy.deepcopy(self)
+        h = Graph.__new__(Graph)
+        h.states, h.inputs, h.outputs = self.states, dict(self.inputs), list(self.outputs)
+        h.nodes = {i: dataclasses.replace(n) for i, n in self.nodes.items()}
+        return h
+
+    def freeze(self) -> Graph:
+        """Promise that this graph will not change any more, so that :meth:`types` is computed once.
+
+        The rules only read a graph and rewrite copies.
+
+        Returns:
+          The graph itself.
+        """
+        self._types = self.types()
+        return self
 
     # -- queries -------------------------------------------------------------
     def statements(self) -> list[int]:
@@ -100,6 +114,9 @@ class Graph:
         Returns:
           node id -> type.
         """
+        frozen = getattr(self, "_types", None)
+        if frozen is not None:
+            return frozen
         out = {}
         for name, nid in self.inputs.items():
             out[nid] = SCALAR if name == "lr" else TENSOR
@@ -185,12 +202,19 @@ class Graph:
             own = sum(1 for a in node_ids(self.nodes[i].args) if a == h)
             return h in outputs or uses.get(h, 0) - own > 0
 
-        while pending:
-            ready = [i for i in pending if all(a in done for a in node_ids(self.nodes[i].args))]
-            want = {i: names.get(i, self.nodes[i].name) for i in ready}
+        position = {i: k for k, i in enumerate(pending)}
+        waiting = {i: len({a for a in node_ids(self.nodes[i].args) if a not in done}) for i in pending}
+        readers: dict[int, list[int]] = {}
+        for i in pending:
+            for a in {a for a in node_ids(self.nodes[i].args) if a not in done}:
+                readers.setdefault(a, []).append(i)
+        ready = [position[i] for i in pending if waiting[i] == 0]     # positions, in order
+        while ready:
             # keep the order; only a returned value waits for the slot its name holds
-            pick = next((i for i in ready if i not in outputs or not clobbers(i, want[i])), ready[0])
-            name = want[pick]
+            at = next((k for k, p in enumerate(ready) if pending[p] not in outputs
+                       or not clobbers(pending[p], names.get(pending[p], self.nodes[pending[p]].name))), 0)
+            pick = pending[ready.pop(at)]
+            name = names.get(pick, self.nodes[pick].name)
             if clobbers(pick, name):
                 k = 1
                 while f"{name}_{k}" in taken:
@@ -206,7 +230,12 @@ class Graph:
                 del where[old]
             holder[name], where[pick] = pick, name
             done.add(pick)
-            pending.remove(pick)
+            for r in readers.get(pick, ()):
+                waiting[r] -= 1
+                if waiting[r] == 0:
+                    bisect.insort(ready, position[r])
+        if len(stmts) != len(pending):
+            raise AssertionError("cycle in value graph")
         return Program(tuple(stmts), tuple(where[o] for o in self.outputs), self.states)
 
 
