@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import os
 
+from search_space.analysis import analyze
 from search_space.errors import ProgramError
 from search_space.ops import INFIX, OPS
 from search_space.program import Program, Statement
@@ -196,7 +197,6 @@ def _check_size(program: Program, nodes: list[ast.stmt]) -> None:
     """Raise at the first live statement beyond :data:`MAX_LIVE_STATEMENTS` (dead ones never run: not counted)."""
     if len(program.statements) <= MAX_LIVE_STATEMENTS:
         return
-    from search_space.analysis import analyze
 
     live = [i for i, alive in enumerate(analyze(program).live) if alive]
     if len(live) > MAX_LIVE_STATEMENTS:

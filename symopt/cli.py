@@ -5,8 +5,9 @@ Each sub-command lives in its own module with two functions::
     def add_arguments(parser: argparse.ArgumentParser) -> None: ...
     def run(args: argparse.Namespace) -> int: ...
 
-Command modules import heavy libraries (jax, ray, torch) inside ``run`` so that
-``symopt --help`` and argument errors stay instant.  Every expected failure is
+Only the module of the command being run is imported (``symopt --help`` imports none), so a
+command's imports cost only that command: ``symopt program`` and ``symopt show`` start without
+JAX, Ray or torch.  Every expected failure is
 raised as an :class:`search_space.errors.InputError` (or subclass) and printed
 here as one line ``symopt CMD: error: ...`` with exit status 1 and no traceback; a
 bad command line is one line of the same form with exit status 2 (docs/cli.md).  SIGINT and SIGTERM
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Iterable
 
 from search_space.errors import InputError
 from symopt import interrupts
@@ -46,26 +48,42 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``symopt`` parser with one sub-parser per command of :data:`COMMANDS`."""
+def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """The ``symopt`` parser with one sub-parser per command of :data:`COMMANDS`.
+
+    Args:
+      commands: the commands whose modules are imported and whose arguments are added (default:
+        all); the others are listed with their help line only.
+
+    Returns:
+      The parser.
+    """
     parser = _Parser(
         prog="symopt",
         description="Rediscover optimization algorithms by evolving symbolic programs.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+    full = set(COMMANDS if commands is None else commands)
     for name, (module_name, text) in COMMANDS.items():
-        module = importlib.import_module(module_name)
         p = sub.add_parser(name, help=text, description=text)
-        module.add_arguments(p)
-        p.set_defaults(_run=module.run, _parser=p)
+        if name in full:
+            module = importlib.import_module(module_name)
+            module.add_arguments(p)
+            p.set_defaults(_run=module.run, _parser=p)
     return parser
+
+
+def _command(argv: list[str]) -> str | None:
+    """The command named on the command line (its first word that is not an option)."""
+    return next((a for a in argv if not a.startswith("-")), None)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``symopt ARGV``; return the exit status (0 success, 1 bad input, 2 bad command line, 130 / 143
     interrupted by SIGINT / SIGTERM)."""
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    parser = build_parser([c for c in (_command(words),) if c in COMMANDS])
     args, extra = parser.parse_known_args(argv)
     if extra:     # reported by the command's own parser, so that the line names the command
         args._parser.error(f"unrecognized arguments: {' '.join(extra)}")

@@ -33,6 +33,8 @@ import typing
 from importlib import resources
 from typing import Any
 
+import tomli_w
+
 from filekit.toml import load_toml, parse_toml
 from symopt.errors import UserError
 
@@ -280,6 +282,5 @@ def load_config(path: str | os.PathLike | None = None, overrides: dict | None = 
 
 def dumps(cfg: Config) -> str:
     """The resolved config as TOML text (what ``config.toml`` of a run holds)."""
-    import tomli_w
 
     return tomli_w.dumps(cfg.to_dict())

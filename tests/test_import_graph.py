@@ -23,87 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("filekit", "search_space", "proxies", "discovered", "symopt")
 MAX_LAZY_FIRST_PARTY = 10
 # third-party modules a function may import lazily (with its reason): they cost seconds at start-up
-LAZY_THIRD_PARTY = {"jax", "jaxlib", "optax", "ray", "torch", "lion_pytorch", "sklearn"}
+LAZY_THIRD_PARTY = {"jax", "jaxlib", "optax", "ray", "torch", "lion_pytorch", "sklearn",
+                    "psutil"}     # psutil: Ray's own copy, importable once ray is
 LAZY = re.compile(r"#\s*lazy:\s*\S")
 
-# Modules whose function bodies still import lazily without a reason, and those imports as
-# (file, imported module): an import listed here is neither counted nor required to give a reason.
-UNFINISHED_FILES = ("symopt/evaluation/", "symopt/search/", "symopt/evolution.py", "symopt/cli.py",
-                    "symopt/commands/", "symopt/rundir.py", "symopt/config.py")
-UNFINISHED: set[tuple[str, str]] = {
-    ('symopt/commands/compare.py', 'proxies'),
-    ('symopt/commands/compare.py', 'search_space.seeds'),
-    ('symopt/commands/compare.py', 'symopt.inspect.compare'),
-    ('symopt/commands/equiv.py', 'search_space.seeds'),
-    ('symopt/commands/equiv.py', 'symopt.equiv'),
-    ('symopt/commands/export.py', 'search_space.analysis'),
-    ('symopt/commands/export.py', 'search_space.errors'),
-    ('symopt/commands/export.py', 'search_space.seeds'),
-    ('symopt/commands/export.py', 'symopt.export'),
-    ('symopt/commands/export.py', 'symopt.export.provenance'),
-    ('symopt/commands/export.py', 'symopt.simplify'),
-    ('symopt/commands/lineage.py', 'symopt.inspect.lineage'),
-    ('symopt/commands/lineage.py', 'symopt.inspect.rundata'),
-    ('symopt/commands/program.py', 'search_space.analysis'),
-    ('symopt/commands/program.py', 'search_space.errors'),
-    ('symopt/commands/program.py', 'search_space.hashing'),
-    ('symopt/commands/program.py', 'search_space.parser'),
-    ('symopt/commands/program.py', 'search_space.program'),
-    ('symopt/commands/program.py', 'search_space.spaces'),
-    ('symopt/commands/program.py', 'search_space.validity'),
-    ('symopt/commands/rediscover.py', 'symopt.config'),
-    ('symopt/commands/rediscover.py', 'symopt.export.provenance'),
-    ('symopt/commands/rediscover.py', 'symopt.rediscover'),
-    ('symopt/commands/rediscover.py', 'symopt.rundir'),
-    ('symopt/commands/rediscover.py', 'symopt.search.device'),
-    ('symopt/commands/rediscover.py', 'symopt.search.progress'),
-    ('symopt/commands/rediscover.py', 'symopt.search.run'),
-    ('symopt/commands/report.py', 'symopt.inspect.report'),
-    ('symopt/commands/report.py', 'symopt.inspect.rundata'),
-    ('symopt/commands/search.py', 'search_space.program'),
-    ('symopt/commands/search.py', 'symopt.config'),
-    ('symopt/commands/search.py', 'symopt.rundir'),
-    ('symopt/commands/search.py', 'symopt.search'),
-    ('symopt/commands/search.py', 'symopt.search.progress'),
-    ('symopt/commands/search.py', 'symopt.search.run'),
-    ('symopt/commands/show.py', 'symopt.inspect.rundata'),
-    ('symopt/commands/show.py', 'symopt.inspect.show'),
-    ('symopt/commands/simplify.py', 'search_space.program'),
-    ('symopt/commands/simplify.py', 'search_space.seeds'),
-    ('symopt/commands/simplify.py', 'symopt.errors'),
-    ('symopt/commands/simplify.py', 'symopt.evaluation'),
-    ('symopt/commands/simplify.py', 'symopt.export'),
-    ('symopt/commands/simplify.py', 'symopt.export.provenance'),
-    ('symopt/commands/simplify.py', 'symopt.recognise'),
-    ('symopt/commands/simplify.py', 'symopt.simplify'),
-    ('symopt/config.py', 'tomli_w'),
-    ('symopt/evaluation/auto_strategy.py', 'dataclasses'),
-    ('symopt/evaluation/auto_strategy.py', 'jax'),
-    ('symopt/evaluation/auto_strategy.py', 'jax.numpy'),
-    ('symopt/evaluation/auto_strategy.py', 'os'),
-    ('symopt/evaluation/auto_strategy.py', 'symopt.evaluation.compiled'),
-    ('symopt/evaluation/evaluator.py', 'jax.numpy'),
-    ('symopt/evaluation/evaluator.py', 'proxies'),
-    ('symopt/evaluation/evaluator.py', 'symopt.evaluation.compiled'),
-    ('symopt/evaluation/strategies.py', 'jax.numpy'),
-    ('symopt/evaluation/strategies.py', 'symopt.evaluation.compiled'),
-    ('symopt/evaluation/strategies.py', 'symopt.evaluation.interpreter'),
-    ('symopt/evaluation/strategy_cache.py', 'jax'),
-    ('symopt/search/__init__.py', 'symopt.search.run'),
-    ('symopt/search/driver.py', 'proxies'),
-    ('symopt/search/driver.py', 'search_space.seeds'),
-    ('symopt/search/driver.py', 'search_space.spaces'),
-    ('symopt/search/inprocess.py', 'search_space.seeds'),
-    ('symopt/search/inprocess.py', 'search_space.spaces'),
-    ('symopt/search/pool_evaluator.py', 'proxies'),
-    ('symopt/search/run.py', 'proxies'),
-    ('symopt/search/run.py', 'symopt.search.workers'),
-    ('symopt/search/workers.py', 'ray'),
-    ('symopt/search/workers.py', 'search_space.parser'),
-    ('symopt/search/workers.py', 'search_space.seeds'),
-    ('symopt/search/workers.py', 'symopt.evaluation'),
-    ('symopt/search/workers.py', 'symopt.evaluation.fitness'),
-}
+# Modules whose function bodies may still import lazily without a reason, and those imports as
+# (file, imported module): none left.
+UNFINISHED_FILES: tuple[str, ...] = ()
+UNFINISHED: set[tuple[str, str]] = set()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -20,6 +20,15 @@ import statistics
 import tempfile
 import time
 
+from search_space import analysis, hashing
+from search_space.analysis import analyze
+from search_space.errors import ProgramError
+from search_space.hashing import functional_hash
+from search_space.parser import MAX_LIVE_STATEMENTS, parse
+from symopt.equiv import equivalent
+from symopt.export import export_program
+from symopt.simplify import simplify_exact
+
 SIZES = (16, 32, 64, 128)
 MIXED = ("u = u + g", "u = u * 0.9", "u = tanh(u)", "u = u - m", "u = interp(u, g, 0.5)", "u = sign(u)",
          "u = abs(u)", "u = u / 2.0")
@@ -51,12 +60,6 @@ def program_text(shape: str, n: int) -> str:
 
 
 def _commands(out: str) -> dict:
-    from search_space.analysis import analyze
-    from search_space.hashing import functional_hash
-    from search_space.parser import parse
-    from symopt.equiv import equivalent
-    from symopt.export import export_program
-    from symopt.simplify import simplify_exact
 
     def program(text):
         p = parse(text)
@@ -70,7 +73,6 @@ def _commands(out: str) -> dict:
 
 
 def _seconds(fn, text: str, repeats: int) -> float:
-    from search_space import analysis, hashing
 
     times = []
     for _ in range(repeats):
@@ -83,8 +85,6 @@ def _seconds(fn, text: str, repeats: int) -> float:
 
 
 def run(quick: bool = False, log=print) -> dict:
-    from search_space.errors import ProgramError
-    from search_space.parser import MAX_LIVE_STATEMENTS, parse
 
     sizes, shapes = ((64, 128), ("chain", "mixed")) if quick else (SIZES, ("chain", "ema", "fan", "mixed"))
     repeats = 1 if quick else 3

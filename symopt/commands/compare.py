@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 
+import proxies
+from search_space.seeds import load_seed
 from symopt.commands.arguments import seed_list
 from symopt.errors import UserError
+from symopt.inspect import compare
 
 PLOT = "compare.png"
 
@@ -21,9 +24,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import proxies
-    from search_space.seeds import load_seed
-    from symopt.inspect import compare
 
     if args.task not in proxies.task_names():
         raise UserError(f"unknown task {args.task!r} (known: {', '.join(proxies.task_names())})")

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from search_space.seeds import load_seed
+from symopt.equiv import RTOL, equivalent
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("a", help="first program file (or seed name)")
@@ -13,8 +16,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from search_space.seeds import load_seed
-    from symopt.equiv import RTOL, equivalent
 
     a, b = load_seed(args.a), load_seed(args.b)
     r = equivalent(a, b)

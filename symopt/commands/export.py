@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from search_space.analysis import analyze
+from search_space.errors import ProgramError
+from search_space.seeds import load_seed
+from symopt.export import check_name, export_program
+from symopt.export.provenance import command_line, provenance
+from symopt.rundir import RunFiles
+from symopt.simplify import simplify_exact
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("program", help="program file (or seed name); it is simplified exactly first")
@@ -15,16 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from search_space.analysis import analyze
-    from search_space.errors import ProgramError
-    from search_space.seeds import load_seed
-    from symopt.export import check_name, export_program
-    from symopt.export.provenance import command_line, provenance
-    from symopt.simplify import simplify_exact
 
     check_name(args.name)
     if args.run is not None:
-        from symopt.rundir import RunFiles
 
         RunFiles.open(args.run)      # a missing or foreign run directory is one line, nothing written
     program = load_seed(args.program)

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from symopt.errors import UserError
+from symopt.inspect import lineage, rundata
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,7 +18,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from symopt.inspect import lineage, rundata
 
     rd = rundata.open_run(args.run)
     path = lineage.lineage(rd, args.hash)

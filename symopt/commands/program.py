@@ -12,6 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 
+from search_space.analysis import analyze
+from search_space.errors import ProgramError
+from search_space.hashing import functional_hash
+from search_space.parser import parse, read_text
+from search_space.program import format_program, format_statement
+from symopt.located import check_located
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help="program file (def train(w, g, m, v, lr): ...)")
@@ -22,12 +29,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from search_space.analysis import analyze
-    from search_space.errors import ProgramError
-    from search_space.hashing import functional_hash
-    from search_space.parser import parse, read_text
-    from search_space.program import format_program, format_statement
-    from symopt.located import check_located
 
     try:
         text = read_text(args.file)

@@ -11,6 +11,13 @@ import json
 import sys
 
 from symopt.commands import search as search_command
+from symopt.config import default_config, merge, read_file
+from symopt.errors import UserError
+from symopt.export.provenance import command_line
+from symopt.rediscover import ACCELERATOR_DEFAULTS, DEFAULTS, Options, rediscover
+from symopt.search import device
+from symopt.search.progress import Progress
+from symopt.search.run import default_run_dir, resume_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,10 +45,6 @@ def _config(args: argparse.Namespace, defaults: dict | None = None):
     """The resolved config: search defaults < the main job's ``defaults`` (:data:`symopt.rediscover.DEFAULTS`)
     < --config file < command line; with ``--resume``, the run's own config with a new length or cluster
     address."""
-    from symopt.config import default_config, merge, read_file
-    from symopt.errors import UserError
-    from symopt.rediscover import DEFAULTS
-    from symopt.search.run import default_run_dir, resume_config
 
     if args.resume:
         search_command.check_resume_flags(args)
@@ -60,10 +63,6 @@ def _config(args: argparse.Namespace, defaults: dict | None = None):
 
 
 def run(args: argparse.Namespace) -> int:
-    from symopt.export.provenance import command_line
-    from symopt.rediscover import ACCELERATOR_DEFAULTS, DEFAULTS, Options, rediscover
-    from symopt.search import device
-    from symopt.search.progress import Progress
 
     cfg = _config(args)
     if not args.resume and device.placement(cfg) != "cpu":   # an accelerator: a time budget instead

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from symopt.inspect.report import write_report
+from symopt.inspect.rundata import open_run
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", metavar="RUN", help="run directory (finished or in progress)")
@@ -11,8 +14,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from symopt.inspect.report import write_report
-    from symopt.inspect.rundata import open_run
 
     index = write_report(open_run(args.run), args.out)
     print(index)

@@ -9,7 +9,13 @@ import os
 import sys
 from pathlib import Path
 
+from search_space.program import one_line
+from symopt.config import load_config, merge
 from symopt.errors import UserError
+from symopt.rundir import CONFIG, RunDir
+from symopt.search import run_search
+from symopt.search.progress import Progress
+from symopt.search.run import default_run_dir, resume_config
 
 
 def add_arguments(parser: argparse.ArgumentParser, *, resume: bool = True) -> None:
@@ -56,7 +62,6 @@ def flag_name(section: str, key: str) -> str:
 def apply_flags(cfg, overrides: dict):
     """``cfg`` with the command line's ``overrides`` applied one key at a time, so that a bad value is
     one line naming its flag: ``--seed: key 'search.seed' must be >= 0, got -1``."""
-    from symopt.config import merge
 
     for section, table in overrides.items():
         for key, value in table.items():
@@ -81,7 +86,6 @@ def resumable(command: str, run_dir):
     try:
         yield
     except KeyboardInterrupt as exc:
-        from symopt.rundir import CONFIG
 
         if (Path(run_dir) / CONFIG).is_file():
             exc.resume = f"symopt {command} --resume {run_dir}"
@@ -89,11 +93,6 @@ def resumable(command: str, run_dir):
 
 
 def run(args: argparse.Namespace) -> int:
-    from symopt.config import load_config
-    from symopt.rundir import RunDir
-    from symopt.search import run_search
-    from symopt.search.progress import Progress
-    from symopt.search.run import default_run_dir, resume_config
 
     overrides = overrides_from(args)
     if args.resume:
@@ -107,7 +106,6 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress(sys.stderr if args.json else sys.stdout)
     with resumable("search", args.resume or cfg.search.run_dir):
         result = run_search(cfg, resume=args.resume, progress=progress)
-    from search_space.program import one_line
 
     best = one_line(result.best) if result.best is not None else None
     if args.json:

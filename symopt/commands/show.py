@@ -8,6 +8,7 @@ import shutil
 import sys
 
 from symopt.errors import UserError
+from symopt.inspect import rundata, show
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,7 +20,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from symopt.inspect import rundata, show
 
     if args.top is not None and args.top < 1:
         raise UserError(f"--top must be >= 1, got {args.top}")

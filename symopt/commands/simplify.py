@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 
+from search_space.program import format_program
+from search_space.seeds import load_seed
 from symopt.commands.arguments import seed_list
+from symopt.errors import UserError
+from symopt.export import export_program
+from symopt.export.provenance import command_line, provenance
+from symopt.recognise import recognise
+from symopt.simplify import simplify
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,11 +30,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from search_space.program import format_program
-    from search_space.seeds import load_seed
-    from symopt.errors import UserError
-    from symopt.recognise import recognise
-    from symopt.simplify import simplify
 
     if args.export and not args.out:
         raise UserError("--export needs --out DIR")
@@ -35,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     evaluator = None
     options = {}
     if args.measure:
-        from symopt.evaluation import make_evaluator
+        from symopt.evaluation import make_evaluator  # lazy: JAX, only for --measure
 
         evaluator = make_evaluator(args.funnel, lr_grid=True)   # scored as the search scores: best lr scale
         evaluator.stage(args.stage)  # a clear error for an unknown stage
@@ -43,8 +45,6 @@ def run(args: argparse.Namespace) -> int:
     d = simplify(program, measure=args.measure, evaluator=evaluator, **options)
     rec = recognise(d.program)
     if args.export:
-        from symopt.export import export_program
-        from symopt.export.provenance import command_line, provenance
 
         prov = provenance("derivation", command_line(), input=args.program, derivation=d.to_json())
         paths = export_program(d.program, args.export, args.out, prov)

@@ -9,14 +9,19 @@ batch sizes CPU workers get, see ``symopt bench evaluator --population``).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 import time
 from collections.abc import Callable
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from search_space.program import Program
 from symopt.evaluation import strategy_cache
+from symopt.evaluation.compiled import compiled_trainer, enable_persistent_cache
 from symopt.evaluation.encoding import encode
 
 log = logging.getLogger(__name__)
@@ -61,10 +66,7 @@ def measure(task, seeds: tuple, scales: tuple, reference: Program, implementatio
     3. otherwise the interpreter times ``reference``, and on an accelerator the population path
        times ``POPULATION_PROBE`` programs in one call; the least time per program wins.
     """
-    import jax
-    import jax.numpy as jnp
 
-    from symopt.evaluation.compiled import compiled_trainer, enable_persistent_cache
 
     enable_persistent_cache()
     device = jax.devices()[0]
@@ -104,8 +106,6 @@ def _population_seconds(population, reference: Program, seeds, scales) -> float:
 
 def _unseen_variant(program: Program) -> Program:
     """``program`` with its first constant nudged by a random factor (1 + <1e-3): code never compiled."""
-    import dataclasses
-    import os
 
     nudge = 1.0 + 1e-3 * int.from_bytes(os.urandom(4), "little") / 2 ** 32
     stmts = list(program.statements)

@@ -12,14 +12,17 @@ import logging
 import math
 from collections.abc import Sequence
 
+import jax.numpy as jnp
 import numpy as np
 
+import proxies
 from search_space.errors import ProgramError
 from search_space.program import Program
 from search_space.seeds import load_seed
 from search_space.validity import check
 from symopt.errors import UserError
 from symopt.evaluation import auto_strategy, reference_cache, strategies
+from symopt.evaluation.compiled import compiled_trainer, enable_persistent_cache
 from symopt.evaluation.fitness import LR_GRID, REFERENCE, REFINE, normalise, reference_grid, tuned
 
 log = logging.getLogger(__name__)
@@ -34,7 +37,6 @@ class Evaluator:
     """Scores programs on a funnel's stages (see the module docstring of :mod:`symopt.evaluation`)."""
 
     def __init__(self, funnel, *, strategy: str = "auto", lr_grid=False, group: int = DEFAULT_GROUP):
-        import proxies
 
         if strategy not in STRATEGIES:
             raise UserError(f"unknown evaluation strategy {strategy!r} (known: {', '.join(STRATEGIES)})")
@@ -68,7 +70,6 @@ class Evaluator:
 
     def task(self, name: str):
         if name not in self._tasks:
-            import proxies
 
             self._tasks[name] = proxies.get_task(name)
         return self._tasks[name]
@@ -81,7 +82,6 @@ class Evaluator:
           task: the proxy task.
           name: a name of :data:`symopt.evaluation.strategies.NAMES`.
         """
-        from symopt.evaluation.compiled import enable_persistent_cache
 
         enable_persistent_cache()    # workers and later runs load what was compiled once per machine
         options = {"group": self.group} if name == "interpreted" else {}
@@ -165,9 +165,7 @@ class Evaluator:
 
     def train_curve(self, program: Program, stage: str, seed: int, every: int | None = None):
         """``(steps, training losses)`` of one run (loss every ``every`` steps, default steps/100)."""
-        import jax.numpy as jnp
 
-        from symopt.evaluation.compiled import compiled_trainer
 
         task = self.task(self.stage(stage).task)
         every = every or max(1, task.steps // 100)

@@ -18,11 +18,14 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
+import jax.numpy as jnp
 import numpy as np
 
 from search_space.program import Program
 from symopt.errors import UserError
+from symopt.evaluation.compiled import compiled_trainer, enable_persistent_cache
 from symopt.evaluation.encoding import Encoded, NotEncodable, encode, opcode_signature
+from symopt.evaluation.interpreter import Interpreted
 from symopt.evaluation.population import Population, is_out_of_memory
 
 log = logging.getLogger(__name__)
@@ -52,7 +55,6 @@ class PerProgram:
     name = "interpreted"
 
     def __init__(self, task, group: int = 1):
-        from symopt.evaluation.interpreter import Interpreted
 
         self.interpreter = Interpreted(task, group=group)
 
@@ -95,9 +97,7 @@ class Compiled:
 
     def train(self, programs: list[Program], seeds, scales) -> list:
         """See :class:`Interpreter`; never ``None``."""
-        import jax.numpy as jnp
 
-        from symopt.evaluation.compiled import compiled_trainer, enable_persistent_cache
 
         enable_persistent_cache()
         out = []

@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 
+import jax
+
 from filekit import machine_cache
 from symopt.evaluation.strategies import NAMES
 
@@ -20,7 +22,6 @@ FILE = "strategies.json"
 
 
 def key(task, n_lanes: int) -> str:
-    import jax
 
     device = jax.devices()[0]
     config = json.dumps(task.info.get("config", {"name": task.name}), sort_keys=True, default=str)

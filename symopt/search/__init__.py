@@ -12,7 +12,7 @@ from symopt.search.result import Record, SearchResult
 
 def run_search(*args, **kwargs):
     """Run (or resume) a funnel search on Ray workers: see :func:`symopt.search.run.run_search`."""
-    from symopt.search.run import run_search as run
+    from symopt.search.run import run_search as run  # lazy: the Ray search loads JAX; evolve() needs none
 
     return run(*args, **kwargs)
 

@@ -25,6 +25,7 @@ import time
 
 from symopt import interrupts
 from symopt.errors import UserError
+from symopt.search import reaper
 
 CONNECT_TIMEOUT = 10.0     # seconds to reach a cluster's address and hear a Ray (gRPC) server there
 GRACE = 3.0                # seconds the embedded Ray's processes get to exit before they are killed
@@ -48,7 +49,7 @@ def resolve(address: str) -> str:
         return env
     if address != "auto":
         return address
-    from ray._private.utils import read_ray_address
+    from ray._private.utils import read_ray_address  # lazy: Ray costs seconds to import; only Ray searches
 
     found = read_ray_address()
     if not found:
@@ -80,7 +81,7 @@ def probe(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
 def _embedded_processes(ray) -> list:
     """The processes of the embedded Ray this process started (its node's processes and their children,
     workers included), as ``psutil.Process`` objects."""
-    import psutil
+    import psutil  # lazy: Ray's own copy, on the path once ray is imported
 
     node = getattr(ray._private.worker, "_global_node", None)
     procs = []
@@ -96,7 +97,7 @@ def _embedded_processes(ray) -> list:
 
 def start(address: str, num_cpus: int):
     """Join ``address`` (see :func:`resolve`) or start an embedded local Ray of ``num_cpus`` CPUs; ``ray``."""
-    import ray
+    import ray  # lazy: Ray costs seconds to import; only Ray searches need it
 
     if ray.is_initialized():
         return ray
@@ -132,7 +133,6 @@ def start(address: str, num_cpus: int):
 def _start_reaper() -> None:
     """Mark the processes of the embedded Ray about to start (they inherit this process's environment) and
     start :mod:`symopt.search.reaper`, which kills what is left of them once this process ends."""
-    from symopt.search import reaper
 
     value = f"{os.getpid()}-{time.time_ns()}"
     read_end, write_end = os.pipe()             # not inherited by Ray's processes: only this one holds it
@@ -146,7 +146,6 @@ def _start_reaper() -> None:
 
 def _stop_reaper() -> None:
     """Close the reaper's pipe: it kills any marked process left and exits."""
-    from symopt.search import reaper
 
     held = _started.pop("reaper", None)
     if held is not None:
@@ -200,7 +199,7 @@ def shutdown() -> None:
     caller of :func:`run_search`) is left alone."""
     if not _started["ours"]:
         return
-    import ray
+    import ray  # lazy: Ray costs seconds to import; only Ray searches need it
 
     procs = _embedded_processes(ray) if _started["embedded"] else []
     ray.shutdown()
@@ -212,7 +211,7 @@ def shutdown() -> None:
 
 def _reap(procs: list) -> None:
     """Wait :data:`GRACE` seconds for ``procs`` to exit, then kill those still alive."""
-    import psutil  # Ray's own copy, on the path once ray is imported
+    import psutil  # lazy: Ray's own copy, on the path once ray is imported
 
     _, alive = psutil.wait_procs(procs, timeout=GRACE)
     for proc in alive:

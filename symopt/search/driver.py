@@ -30,12 +30,16 @@ import time
 import numpy as np
 
 from filekit.nonfinite import none_to_inf
+from proxies import load_funnel
 from search_space.parser import parse
 from search_space.program import one_line
+from search_space.seeds import seed_source
+from search_space.spaces import load_space
 from symopt import interrupts
 from symopt.cache import FunctionalCache
 from symopt.config import Config
 from symopt.errors import UserError
+from symopt.located import check_located
 from symopt.rundir import RunDir
 from symopt.search import checkpoints
 from symopt.search.engine import Cand, Engine
@@ -54,10 +58,6 @@ def start_parts(cfg: Config) -> tuple:
     or funnel, a seed program that is unreadable, invalid or outside the space, too many search stages:
     one located UserError / ProgramError line.  :func:`symopt.search.run.run_search` calls it before a
     run directory is written."""
-    from proxies import load_funnel
-    from search_space.seeds import seed_source
-    from search_space.spaces import load_space
-    from symopt.located import check_located
 
     s, fu = cfg.search, cfg.funnel
     space = load_space(s.space)

@@ -23,7 +23,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from search_space.program import Program
-from search_space.spaces import Space
+from search_space.seeds import load_seed
+from search_space.spaces import Space, load_space
 from symopt.errors import UserError
 from symopt.search.engine import Cand, Engine
 from symopt.search.options import EvolveOptions
@@ -37,7 +38,6 @@ def _program(seed_program: Program | str) -> Program:
     if isinstance(seed_program, Program):
         return seed_program
     if isinstance(seed_program, str):
-        from search_space.seeds import load_seed
 
         return load_seed(seed_program)
     raise UserError(f"seed_program must be a Program or a seed name, got {type(seed_program).__name__}")
@@ -46,7 +46,6 @@ def _program(seed_program: Program | str) -> Program:
 def _space(space: Space | str) -> Space:
     if isinstance(space, Space):
         return space
-    from search_space.spaces import load_space
 
     return load_space(space)
 

@@ -17,6 +17,7 @@ import math
 from collections.abc import Sequence
 
 from filekit.nonfinite import none_to_inf
+from proxies import load_funnel
 from search_space.program import Program, format_program
 
 _JOB_IDS = itertools.count(1 << 40)   # far above the search driver's job ids
@@ -24,7 +25,6 @@ _JOB_IDS = itertools.count(1 << 40)   # far above the search driver's job ids
 
 class PoolEvaluator:
     def __init__(self, pool, funnel: str):
-        from proxies import load_funnel
 
         self.pool = pool
         self.funnel = load_funnel(funnel)

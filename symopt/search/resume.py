@@ -17,6 +17,8 @@ import dataclasses
 import os
 import warnings
 
+from search_space.hashing import functional_hash
+from search_space.seeds import load_seed
 from symopt.config import Config, default_config, dumps, merge
 from symopt.errors import UserError
 from symopt.rundir import CONFIG, RunDir
@@ -35,8 +37,6 @@ def identity(cfg: Config) -> dict:
     >>> keys["funnel.name"], keys["search.seed"], "search.budget" in keys
     ('default', 0, False)
     """
-    from search_space.hashing import functional_hash
-    from search_space.seeds import load_seed
 
     data = cfg.to_dict()
     keys = {f"{section}.{key}": value for section, wanted in IDENTITY_KEYS.items()

@@ -24,6 +24,7 @@ from symopt.search import resume as resuming
 from symopt.search.driver import Search, SearchResult, start_parts
 from symopt.search.progress import Progress
 from symopt.search.resume import resume_config
+from symopt.search.workers import Pool, RayPool
 
 __all__ = ["default_run_dir", "make_pool", "resume_config", "run_search"]
 
@@ -35,7 +36,6 @@ def default_run_dir() -> str:
 def make_pool(cfg: Config):
     """The worker pool of ``cfg``: in this process (``ray.workers = 0``) or Ray actors on the cluster of
     ``ray.address`` (started or joined, its capacity checked: :func:`symopt.search.cluster.connect`)."""
-    from symopt.search.workers import Pool, RayPool
 
     rc, name, grid = cfg.ray, cfg.funnel.name, cfg.funnel.lr_grid
     _, _, funnel, _ = start_parts(cfg)

@@ -24,8 +24,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from filekit.nonfinite import inf_to_none
+from search_space.parser import parse
+from search_space.seeds import load_seed
 from symopt import interrupts
 from symopt.errors import UserError
+from symopt.evaluation import make_evaluator
+from symopt.evaluation.fitness import REFERENCE
 from symopt.search.funnel import promoted
 
 MAX_TIMEOUTS = 2    # a batch that runs past the deadline more often than this stops the search
@@ -40,15 +44,12 @@ class Evaluation:
     @property
     def evaluator(self):
         if self._ev is None:
-            from symopt.evaluation import make_evaluator
 
             self._ev = make_evaluator(self.funnel_name, strategy=self.strategy, lr_grid=self.lr_grid)
         return self._ev
 
     def warm(self, stages: list[str]) -> dict:
         """Build what the stages need (strategy measured, interpreter compiled, reference losses)."""
-        from search_space.seeds import load_seed
-        from symopt.evaluation.fitness import REFERENCE
 
         start = time.perf_counter()
         for stage in stages:
@@ -64,7 +65,6 @@ class Evaluation:
             return {"error": str(exc), "results": [], "busy": 0.0, "pid": os.getpid()}
 
     def _run(self, job: dict) -> dict:
-        from search_space.parser import parse
 
         start = time.perf_counter()
         ev = self.evaluator
@@ -158,7 +158,7 @@ class RayPool:
     def __init__(self, funnel: str, workers: int, *, gpus_per_worker: float = 0.0, max_restarts: int = 3,
                  deadline: float = 600.0, warm: tuple[str, ...] = (), place_timeout: float = 300.0, lr_grid=None,
                  strategy: str = "auto"):
-        import ray
+        import ray  # lazy: Ray costs seconds to import; in-process searches run without it
 
         self.ray, self.size, self.deadline = ray, workers, deadline
         self.max_restarts = max_restarts
