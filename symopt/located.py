@@ -3,7 +3,7 @@ r"""Program checks whose errors point at the line and column of the program's so
 The analysis and the search spaces name a statement by its index; these helpers turn that into
 ``FILE:line:col: reason`` for the file the program came from.
 
->>> text = "def train(w, g, m, v, lr):\\n    # a comment\\n    u = arcsin(g)\\n    u = u * lr\\n    return u, m, v\\n"
+>>> text = "def train(w, g, m, v, lr):\n    # a comment\n    u = arcsin(g)\n    u = u * lr\n    return u, m, v\n"
 >>> from search_space.parser import parse
 >>> print(check_located(parse(text), text, "x.program", space="compact"))
 x.program:3:5: function 'arcsin' is not in space 'compact'

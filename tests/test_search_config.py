@@ -79,5 +79,5 @@ def test_cli_reports_config_errors_in_one_line(tmp_path, capsys):
 
     assert main(["search", "--budget", "-1", "--run-dir", str(tmp_path / "r")]) == 1
     err = capsys.readouterr().err.strip()
-    assert err == "symopt search: error: command line: key 'search.budget' must be >= 0, got -1"
+    assert err == "symopt search: error: --budget: key 'search.budget' must be >= 0, got -1"
     assert not (tmp_path / "r").exists()

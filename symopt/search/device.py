@@ -14,13 +14,27 @@ to use many accelerators or nodes (``--gpus-per-worker``, ``--address``).
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import os
 
 from symopt.config import Config
 
 
+def accelerator_backend_installed() -> bool:
+    """Whether JAX could see an accelerator here: a JAX plugin (CUDA, ROCm, ...) or libtpu is installed,
+    and ``JAX_PLATFORMS`` does not restrict JAX to the CPU.  Answered without starting JAX's backend
+    (a started backend makes the later fork of Ray's processes unsafe)."""
+    if os.environ.get("JAX_PLATFORMS", "").strip().lower() == "cpu":
+        return False
+    plugins = importlib.metadata.entry_points(group="jax_plugins")
+    return bool(plugins) or any(importlib.util.find_spec(name) for name in ("jax_plugins", "libtpu"))
+
+
 def local_accelerator() -> str | None:
     """``platform:kind`` of this process's first JAX device when it is not a CPU, else ``None``."""
+    if not accelerator_backend_installed():
+        return None
     import jax  # lazy: the CLI starts without JAX
 
     device = jax.devices()[0]
