@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Iterable
 
@@ -81,7 +82,7 @@ def _command(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``symopt ARGV``; return the exit status (0 success, 1 bad input, 2 bad command line, 130 / 143
-    interrupted by SIGINT / SIGTERM)."""
+    interrupted by SIGINT / SIGTERM, 141 stdout closed by its reader)."""
     words = sys.argv[1:] if argv is None else argv
     parser = build_parser([c for c in (_command(words),) if c in COMMANDS])
     args, extra = parser.parse_known_args(argv)
@@ -97,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         except InputError as exc:
             print(f"symopt {args.command}: error: {exc}", file=sys.stderr)
             return 1
+        except BrokenPipeError:      # the reader went away (``symopt show RUN | head``): nothing left to say
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no second error at exit
+            return 141                   # 128 + SIGPIPE, as a shell reports a program killed by it
         except KeyboardInterrupt as exc:
             why, hint = interrupts.received(exc), getattr(exc, "resume", None)
             print(f"symopt {args.command}: {why.what}" + (f"; continue with: {hint}" if hint else ""),

@@ -29,6 +29,7 @@ from symopt.config import Config
 from symopt.errors import UserError
 from symopt.export import export_program
 from symopt.export.provenance import provenance, provenance_json
+from symopt.inspect.families import RESULT
 from symopt.inspect.lineage import lineage
 from symopt.recognise import recognise
 from symopt.rundir import RunDir
@@ -44,7 +45,7 @@ from symopt.simplify import simplify
 # (not a time) ends the search, so a seed gives the same run on any machine with the same worker
 # count; the time is only a cap for slow machines.
 DEFAULTS = {"search": {"time": 420.0, "budget": 3500, "seed_program": "adamw"},
-            "funnel": {"meta_top": 2, "heldout_stage": "A", "search_stages": 2},
+            "funnel": {"meta_top": 4, "heldout_stage": "A", "search_stages": 2},
             "ray": {"workers": 2, "batch_size": 8}}
 # Where the evaluators run on an accelerator (symopt.search.device): the search is bounded by time
 # (what one accelerator scores in that time is tens of thousands of candidates), so that the whole
@@ -139,6 +140,7 @@ def rediscover(cfg: Config, o: Options, log: Callable[[str], None] = print, prog
         "constants": rec.constants, "fitness_vs_seed": fitness, "meta_validation_vs_seed": meta,
         "export_dir": str(export_dir), "exported": exported, "seconds": round(time.time() - started, 1),
     }
+    write_atomic(run_dir / RESULT, json.dumps({**summary, "hash": entry["hash"]}, indent=1) + "\n")
     log("")
     log(f"found: {rec.family or 'a new program'}" + (f" {rec.constants}" if rec.constants else ""))
     log(format_program(final).rstrip())

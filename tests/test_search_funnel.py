@@ -55,6 +55,17 @@ def test_hall_of_fame_keeps_best_unique_hashes():
     assert not h.add(rec(2, "x", {"A": 1.5}))      # worse copy of x
     assert not h.add(rec(3, "z", {"A": 2.0}))      # full, worse than the last
     assert h.add(rec(4, "z", {"A": 0.7, "B": 0.6}))
-    assert [e["hash"] for e in h.entries()] == ["y", "z"]
+    assert [e["hash"] for e in h.entries()] == ["z", "y"]     # promoted to B: ahead of any A-only entry
     h.set_scores("y", 0.9, None)
-    assert h.best()["meta"] == 0.9
+    assert h.get("y")["meta"] == 0.9 and "meta" not in h.best()
+
+
+def test_hall_of_fame_never_ranks_an_unpromoted_program_above_a_promoted_one():
+    """A stage A ratio far below any B ratio (a program overfitting stage A's task) stays behind."""
+    h = HallOfFame(3, ("A", "B"))
+    for i, (name, fit) in enumerate([("lion", {"A": 0.27, "B": 0.50}), ("overfit", {"A": 0.14}),
+                                     ("adam", {"A": 0.9, "B": 0.95}), ("worse", {"A": 0.3})]):
+        h.add({"hash": name, "program": "p", "fitness": fit, "eval_id": i, "parent": None})
+    assert [e["hash"] for e in h.entries()] == ["lion", "adam", "overfit"]
+    # the search's selection still compares ratios across stages (funnel.rank = "ratio")
+    assert selection_score({"A": 0.14}, ("A", "B")) < selection_score({"A": 0.27, "B": 0.5}, ("A", "B"))

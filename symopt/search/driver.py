@@ -89,7 +89,7 @@ class Search:
         self.rank = fu.rank
         self.promoter = Promoter(self.stages, {st.name: st.promote_top for st in self.funnel.stages}, fu.window,
                                  fu.promote_margin)
-        self.hof = HallOfFame(cfg.run.hall_of_fame, self.stages, self.rank)
+        self.hof = HallOfFame(cfg.run.hall_of_fame, self.stages)
         self.rng = np.random.default_rng(s.seed)
         self.cache = FunctionalCache()           # keyed by functional hash: fitness per stage
         self.meta = MetaValidation(self)
@@ -259,7 +259,7 @@ class Search:
 
     def _show(self, force: bool = False) -> None:
         best = self.hof.best()
-        score = self.score(best["fitness"])[0 if self.rank == "ratio" else 1] if best else None
+        score = selection_score(best["fitness"], self.stages, "stage")[1] if best else None
         self.progress.update(force=force, evaluations=self.counters["candidates"], elapsed=self.elapsed(),
                              hit_rate=self.counters["cached"] / max(1, self.counters["candidates"] - 1),
                              best=score, program=one_line(parse(best["program"])) if best else "",

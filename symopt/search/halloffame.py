@@ -1,10 +1,19 @@
 """Hall of fame: the best unique programs (by functional hash), with their stage fitnesses.
 
+Entries rank deeper in the funnel first, then by fitness at the deepest stage reached: a program
+scored only on stage A never outranks one that was promoted and scored on B, however low its stage A
+ratio (a stage A ratio says little about B: programs that overfit stage A's task reach 0.15 there and
+0.9 on B).  The search's own selection may rank otherwise (``funnel.rank``); the hall of fame is what
+the search returns and meta-validates, so it only trusts the deepest measurement.
+
 >>> h = HallOfFame(2, ("A", "B"))
 >>> for i, f in enumerate((3.0, 1.0, 2.0, 1.0)):
 ...     _ = h.add({"hash": "h%d" % (i % 3), "program": "", "fitness": {"A": f}, "eval_id": i, "parent": None})
 >>> [e["hash"] for e in h.entries()]
 ['h1', 'h0']
+>>> _ = h.add({"hash": "b", "program": "", "fitness": {"A": 2.5, "B": 0.9}, "eval_id": 9, "parent": None})
+>>> [e["hash"] for e in h.entries()]       # promoted to B: first, whatever the A-only ratios
+['b', 'h1']
 """
 
 from __future__ import annotations
@@ -15,12 +24,12 @@ KEYS = ("hash", "program", "fitness", "eval_id", "parent")
 
 
 class HallOfFame:
-    def __init__(self, size: int, stages: tuple[str, ...], rank: str = "ratio"):
-        self.size, self.stages, self.rank = size, tuple(stages), rank
+    def __init__(self, size: int, stages: tuple[str, ...]):
+        self.size, self.stages = size, tuple(stages)
         self._by_hash: dict[str, dict] = {}
 
     def _key(self, e: dict) -> tuple:
-        return (*selection_score(e["fitness"], self.stages, self.rank), e["eval_id"])
+        return (*selection_score(e["fitness"], self.stages, "stage"), e["eval_id"])
 
     def add(self, record: dict) -> bool:
         """Offer an evaluated candidate; True if the hall of fame changed."""

@@ -16,6 +16,7 @@ from search_space.analysis import analyze
 from search_space.program import format_program, format_return, format_signature, format_statement
 from symopt.errors import UserError
 from symopt.inspect import lineage as lin
+from symopt.inspect.families import census
 from symopt.inspect.report import page, plots, series
 from symopt.inspect.rundata import evaluations, fitness_text, hall_of_fame, meta_validation, program_of, stages_of
 from symopt.inspect.show import family_of
@@ -80,6 +81,18 @@ def _derivation(rd: RunDir, best: dict | None) -> str:
         + "<p>Result:</p>" + result
 
 
+def _families(rd: RunDir) -> str:
+    rows = census(rd)
+    if not rows:
+        return page.note("No program of the log belongs to a family the recogniser knows.")
+    body = [[r["family"], str(r["programs"]), str(r["first"]), str(r["promoted"]), r["best"]["hash"][:16],
+             fitness_text(r["best"]["fitness"]), r["best"]["fate"]] for r in rows]
+    return page.table(["family", "programs", "first candidate", "promoted", "best", "fitness", "its fate"], body) \
+        + page.note("Programs the recogniser names, by family (distinct functional hashes); the best is the one "
+                    "deepest in the funnel, then lowest there. `symopt show RUN --family NAME` lists every "
+                    "program of a family with its fate.")
+
+
 def write_report(rd: RunDir, out: str | os.PathLike | None = None) -> Path:
     """Write ``out/index.html`` (default ``RUN/report/``) and its PNGs; return the index path."""
     out = Path(out) if out is not None else rd.child(REPORT)
@@ -113,6 +126,7 @@ def write_report(rd: RunDir, out: str | os.PathLike | None = None) -> Path:
         page.section("Meta-validation over search time", page.image("meta_validation.png", "meta-validation")),
         page.section("Cache hit rate and evaluations/s", page.image("throughput.png", "cache and throughput")),
         page.section(f"Best programs (top {TOP})", _best_programs(rd, hof)),
+        page.section("Families found", _families(rd)),
         page.section("Lineage of the best program", _lineage(records, best, where)),
         page.section("Simplification of the best program (exact steps)", _derivation(rd, best)),
     ]
