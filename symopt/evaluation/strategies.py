@@ -72,7 +72,7 @@ class PerProgram:
         self.interpreter = Interpreted(task, group=group)
 
     def train(self, programs: list[Program], seeds, scales) -> list:
-        """See :meth:`Interpreter.train`; a run that fails scores ``inf`` (logged), never raises.
+        """See :meth:`Interpreter.train`; a run that fails scores ``inf`` (logged, see :func:`guarded`).
 
         Programs are grouped by opcode stream; each call trains up to ``group`` of one stream.
 
@@ -83,6 +83,9 @@ class PerProgram:
 
         Returns:
           One ``[scale, seed]`` table per program; ``None`` for one that cannot be encoded.
+
+        Raises:
+          UserError: a call ran out of device memory.
         """
         out: list = [None] * len(programs)
         groups: dict[bytes, list[tuple[int, Encoded]]] = {}
@@ -124,7 +127,7 @@ class Compiled:
         self.task, self.count = task, 0
 
     def train(self, programs: list[Program], seeds, scales) -> list:
-        """See :meth:`Interpreter.train`; never ``None``: a run that fails scores ``inf`` (logged).
+        """See :meth:`Interpreter.train`; never ``None``: a run that fails scores ``inf`` (logged, see :func:`guarded`).
 
         Args:
           programs: valid programs.
@@ -133,6 +136,9 @@ class Compiled:
 
         Returns:
           One ``[scale, seed]`` table per program.
+
+        Raises:
+          UserError: a run ran out of device memory.
         """
         enable_persistent_cache()
         out = []
