@@ -9,8 +9,6 @@ a local loop, a distributed driver (tell in submission order for determinism)
 and a resume (``state()`` / ``restore()`` or replaying the told history).
 
 >>> import numpy as np
-
-from filekit.nonfinite import inf_to_none, none_to_inf
 >>> evo = RegularizedEvolution(0, lambda x, rng: (x + 1, "inc"), seed_score=5.0,
 ...                            population=3, tournament=2, rng=np.random.default_rng(0))
 >>> [p.candidate for p in evo.ask(2)]
@@ -33,7 +31,14 @@ from filekit.nonfinite import inf_to_none, none_to_inf
 
 @dataclasses.dataclass
 class Member:
-    """One member of the population."""
+    """One member of the population.
+
+    Attributes:
+      candidate: the candidate.
+      score: its score (comparable; lower is better).
+      birth: its birth number (larger is younger).
+      key: its niche (e.g. functional hash; ``None``: none).
+    """
 
     candidate: Any
     score: Any          # comparable; lower is better
@@ -43,7 +48,14 @@ class Member:
 
 @dataclasses.dataclass
 class Proposal:
-    """A child proposed by :meth:`RegularizedEvolution.ask`, to be scored and told back."""
+    """A child proposed by :meth:`RegularizedEvolution.ask`, to be scored and told back.
+
+    Attributes:
+      id: the proposal's number (unique, increasing).
+      candidate: the child.
+      parent: the candidate it was mutated from.
+      info: what the mutation did (``mutate``'s second value).
+    """
 
     id: int               # proposal number (unique, increasing)
     candidate: Any
@@ -69,6 +81,9 @@ class RegularizedEvolution:
       key: ``key(candidate)``, the niche of a candidate (default: no niches).
       niche_limit: the most members one niche may hold (0: no limit).
       max_redraws: tournaments tried for one child before ``ask`` gives up.
+
+    Raises:
+      ValueError: ``tournament`` is not in ``[1, population]``.
     """
 
     def __init__(self, seed: Any, mutate: Callable, *, seed_score: Any, population: int = 100,
@@ -86,13 +101,23 @@ class RegularizedEvolution:
 
     # -- ask / tell ---------------------------------------------------------
     def select(self) -> Member:
-        """Tournament: ``tournament`` distinct members at random; lowest score wins, ties -> youngest."""
+        """Tournament: ``tournament`` distinct members at random; lowest score wins, ties -> youngest.
+
+        Returns:
+          The winner.
+        """
         idx = self.rng.choice(len(self.population), size=self.tournament, replace=False)
         members = [self.population[int(i)] for i in idx]
         return min(members, key=lambda m: (m.score, -m.birth))
 
     def ask(self, n: int = 1) -> list[Proposal]:
         """``n`` children: each mutates the winner of a fresh tournament (redrawn while ``mutate`` gives None).
+
+        Args:
+          n: how many.
+
+        Returns:
+          The proposals, numbered in order.
 
         Raises:
           RuntimeError: ``max_redraws`` tournaments in a row gave no child.
@@ -137,7 +162,12 @@ class RegularizedEvolution:
 
     # -- restarts, best, replay, state -------------------------------------
     def restart(self, candidate: Any, score: Any) -> None:
-        """The population becomes ``population`` copies of ``candidate`` scored ``score`` (warm start, restart)."""
+        """The population becomes ``population`` copies of ``candidate`` scored ``score`` (warm start, restart).
+
+        Args:
+          candidate: the candidate.
+          score: its score.
+        """
         self.population.clear()
         k = self.key(candidate)
         for _ in range(self.size):
@@ -145,17 +175,31 @@ class RegularizedEvolution:
             self.births += 1
 
     def best(self) -> Member:
-        """The member with the lowest score (the youngest among ties)."""
+        """The member with the lowest score (the youngest among ties).
+
+        Returns:
+          The member.
+        """
         return min(self.population, key=lambda m: (m.score, -m.birth))
 
     def replay(self, history: Iterable[tuple[Any, Any]]) -> None:
-        """Re-tell ``history``, ``(candidate, score)`` pairs in order (recovering the population from a log)."""
+        """Re-tell ``history`` in order (recovering the population from a log).
+
+        Args:
+          history: ``(candidate, score)`` pairs.
+        """
         for cand, score in history:
             self._add(cand, score)
 
     def state(self, encode: Callable = lambda c: c) -> dict:
-        """A JSON-able snapshot: members (candidates through ``encode(candidate)``), counters and the RNG state;
-        :meth:`restore` reads it back."""
+        """A JSON-able snapshot that :meth:`restore` reads back.
+
+        Args:
+          encode: ``encode(candidate)``, a candidate as JSON (default: the candidate itself).
+
+        Returns:
+          ``{"members": [[candidate, score, birth], ...], "births", "proposals", "rng"}``.
+        """
         return {
             "members": [[encode(m.candidate), score_to_json(m.score), m.birth] for m in self.population],
             "births": self.births, "proposals": self.proposals,
@@ -163,8 +207,16 @@ class RegularizedEvolution:
         }
 
     def restore(self, state: dict, decode: Callable = lambda c: c) -> None:
-        """Replace the population, counters and RNG state by a :meth:`state` snapshot (candidates through
-        ``decode``); ``ValueError`` for a population of the wrong size.
+        """Replace the population, counters and RNG state by a :meth:`state` snapshot.
+
+        A snapshot without ``"rng"`` leaves the generator as it is.
+
+        Args:
+          state: the snapshot.
+          decode: ``decode(json)``, the inverse of :meth:`state`'s ``encode``.
+
+        Raises:
+          ValueError: the snapshot has no members, or more than ``population``.
 
         >>> evo = RegularizedEvolution(0, lambda x, rng: (x + 1, "inc"), seed_score=5.0, population=2,
         ...                            tournament=1, rng=np.random.default_rng(0))
@@ -186,6 +238,12 @@ class RegularizedEvolution:
 def score_to_json(score):
     """A score (a number or a tuple of numbers) as JSON: tuples become lists, ``inf`` becomes ``None``.
 
+    Args:
+      score: the score.
+
+    Returns:
+      Its JSON form.
+
     >>> score_to_json((2, float("inf"))), score_to_json(0.5)
     ([2, None], 0.5)
     """
@@ -194,6 +252,12 @@ def score_to_json(score):
 
 def score_from_json(score):
     """The inverse of :func:`score_to_json`: lists become tuples, ``None`` is ``inf`` (a worst score).
+
+    Args:
+      score: the JSON form.
+
+    Returns:
+      The score.
 
     >>> score_from_json([2, None]), score_from_json(0.5)
     ((2.0, inf), 0.5)

@@ -29,8 +29,17 @@ FAMILIES = ("lion", "signum", "adam", "sgd_momentum", "signsgd", "rmsprop", "add
 
 @dataclasses.dataclass(frozen=True)
 class Recognition:
-    """What :func:`recognise` found: the ``family`` (None: a new program) and its ``constants``, with where
-    they sit in the matched ``program`` (for the exporter)."""
+    """What :func:`recognise` found: the family and its constants, with where they sit (for the exporter).
+
+    Attributes:
+      family: one of :data:`FAMILIES`, or ``None`` for a new program.
+      constants: the family's constants, ``weight_decay`` and ``lr_scale`` (empty when the program is
+        invalid or its update is not ``lr`` times a core).
+      program: the exact canonical form that was matched.
+      positions: constant name -> ``[(node id, arg index)]`` in the graph of ``program``.
+      core: the node of the update before weight decay and lr.
+      parts: ``"lr"``, ``"wd"``: the ``[(node id, arg index)]`` of the shell around the core.
+    """
 
     family: str | None
     constants: dict
@@ -144,8 +153,10 @@ def _fit_core(factors, g: Graph, program: Program, live: dict):
 
 
 def _weight_decay(rest: list) -> tuple[float, list, list]:
-    """``(weight_decay, its position, the factors without it)`` when the update's non-lr factors are
-    ``core + wd * w`` or ``core + w``; else ``(0.0, [], rest)``."""
+    """``(weight_decay, its position, the factors without it)``; ``(0.0, [], rest)`` when there is none.
+
+    Weight decay is found when the update's non-lr factors are ``core + wd * w`` or ``core + w``.
+    """
     if len(rest) == 1 and rest[0][0] == "op" and rest[0][1] == "add":
         x, y = rest[0][3]
         for core, other, j in ((x, y, 1), (y, x, 0)):

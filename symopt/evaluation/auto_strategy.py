@@ -56,7 +56,7 @@ def choose(task, seeds: tuple, scales: tuple, reference: Program, implementation
 
 
 def measure(task, seeds: tuple, scales: tuple, reference: Program, implementation: Callable) -> dict:
-    """The cheapest strategy for this task here, from costs measured here: ``{"strategy", "device", costs...}``.
+    """The cheapest strategy for ``task`` on this device, from costs measured here.
 
     1. compiled: compile and run a program never compiled before (``reference`` with one
        constant nudged at random, so neither JAX's memory nor its disk cache answers);
@@ -65,9 +65,18 @@ def measure(task, seeds: tuple, scales: tuple, reference: Program, implementatio
        compiled without building the interpreter (tens of seconds for the transformers);
     3. otherwise the interpreter times ``reference``, and on an accelerator the population path
        times ``POPULATION_PROBE`` programs in one call; the least time per program wins.
+
+    Args:
+      task: the proxy task.
+      seeds: the stage's seeds.
+      scales: the lr scales.
+      reference: the reference program (timed as a typical program).
+      implementation: ``implementation(task, name)``, the evaluator's strategy of that name.
+
+    Returns:
+      ``{"strategy", "device", "compile_s", "compiled_run_s", ...}``: the chosen strategy's name, the
+      device (``platform:kind``) and the seconds measured (``*_s``).
     """
-
-
     enable_persistent_cache()
     device = jax.devices()[0]
     accelerator = device.platform != "cpu"
@@ -106,7 +115,6 @@ def _population_seconds(population, reference: Program, seeds, scales) -> float:
 
 def _unseen_variant(program: Program) -> Program:
     """``program`` with its first constant nudged by a random factor (1 + <1e-3): code never compiled."""
-
     nudge = 1.0 + 1e-3 * int.from_bytes(os.urandom(4), "little") / 2 ** 32
     stmts = list(program.statements)
     for i, st in enumerate(stmts):

@@ -1,5 +1,7 @@
-"""The program compiled itself: :func:`compiled_trainer` puts ``search_space.execute.step`` inside the
-training scan, one compilation per program and the fastest run (worth it on long stages).
+"""The ``compiled`` strategy: the program's own step compiled into the training scan.
+
+:func:`compiled_trainer` puts ``search_space.execute.step`` inside the training scan, one
+compilation per program and the fastest run (worth it on long stages).
 
 :func:`enable_persistent_cache` turns on JAX's persistent compilation cache in a user-owned
 directory (``$SYMOPT_CACHE_DIR`` or ``~/.cache/symopt/jax``) unless one is configured already, so
@@ -19,7 +21,10 @@ from symopt.evaluation.training import make_run
 
 
 def enable_persistent_cache() -> None:
-    """Use JAX's persistent compilation cache in a user-owned directory (from the first strategy measurement)."""
+    """Use JAX's persistent compilation cache in a user-owned directory (from the first strategy measurement).
+
+    A cache directory configured already (``jax_compilation_cache_dir``) is kept.
+    """
     if jax.config.jax_compilation_cache_dir:
         return
     path = cache_dir()
@@ -29,8 +34,19 @@ def enable_persistent_cache() -> None:
 
 
 def compiled_trainer(task, program: Program, curve_every: int = 0, grid: bool = False):
-    """jitted ``(seeds int32[S], lr_scale) -> valid losses float32[S]`` for this program; with ``grid``,
-    ``(seeds int32[S], lr_scales float32[K]) -> float32[K, S]``: every (scale, seed) a lane of one call."""
+    """The jitted training of ``task`` with ``program`` as the optimizer, vectorised over seeds.
+
+    Args:
+      task: the proxy task.
+      program: the optimizer program.
+      curve_every: when positive, also return the training loss every ``curve_every`` steps.
+      grid: vectorise over lr scales as well (every (scale, seed) pair a lane of one call).
+
+    Returns:
+      ``(seeds int32[S], lr_scale) -> valid losses float32[S]``; with ``grid``,
+      ``(seeds int32[S], lr_scales float32[K]) -> float32[K, S]`` (with ``curve_every``: a pair
+      ``(losses, curves)``).
+    """
     def opt(w, g, states, lr):
         return execute.step(program, w, g, states, lr)
 

@@ -34,7 +34,26 @@ MAX_REFERENCE_EXTENSIONS = 8  # lr scales the tuned reference may add beyond its
 
 
 class Evaluator:
-    """Scores programs on a funnel's stages (see the module docstring of :mod:`symopt.evaluation`)."""
+    """Scores programs on a funnel's stages (see the module docstring of :mod:`symopt.evaluation`).
+
+    Args:
+      funnel: a funnel's name (``proxies/configs/funnels.toml``) or a ``proxies.Funnel``.
+      strategy: ``"auto"`` or a name of :data:`symopt.evaluation.strategies.NAMES`.
+      lr_grid: the lr scales each program trains at: ``False`` (1 only), ``True``
+        (:data:`~symopt.evaluation.fitness.LR_GRID`) or a sequence of positive numbers.
+      group: programs sharing an opcode stream trained in one vmapped call (``interpreted``).
+
+    Raises:
+      UserError: an unknown strategy or funnel, or an invalid ``lr_grid``.
+
+    Attributes:
+      funnel: the funnel.
+      scales: the programs' lr scales.
+      ref_scales: the reference's lr scales (finer, see :func:`~symopt.evaluation.fitness.reference_grid`).
+      costs: per task, the strategy ``auto`` chose and the seconds it measured.
+      reference: the reference program (AdamW).
+      trained: training runs so far (program x seed x lr scale).
+    """
 
     def __init__(self, funnel, *, strategy: str = "auto", lr_grid=False, group: int = DEFAULT_GROUP):
 
@@ -62,6 +81,17 @@ class Evaluator:
 
     # ------------------------------------------------------------------ stages and tasks
     def stage(self, name: str):
+        """The funnel's stage called ``name``.
+
+        Args:
+          name: ``"A"``, ``"B"``, ``"C"`` (the funnel's stages) or ``"meta"``.
+
+        Returns:
+          The ``proxies.Stage``.
+
+        Raises:
+          UserError: the funnel has no such stage.
+        """
         for s in (*self.funnel.stages, self.funnel.meta):
             if s.name == name:
                 return s
@@ -69,20 +99,31 @@ class Evaluator:
         raise UserError(f"unknown stage {name!r} of funnel {self.funnel.name!r} (known: {', '.join(known)})")
 
     def task(self, name: str):
+        """The proxy task called ``name``, loaded once per evaluator.
+
+        Args:
+          name: a task's registry name.
+
+        Returns:
+          The ``proxies.Task``.
+        """
         if name not in self._tasks:
 
             self._tasks[name] = proxies.get_task(name)
         return self._tasks[name]
 
     def implementation(self, task, name: str) -> strategies.Interpreter:
-        """The strategy ``name`` for ``task``, built once per process (tasks come from ``get_task(name)``,
-        so evaluators of the same task share compiled code).
+        """The strategy ``name`` for ``task``, built once per process.
+
+        Tasks come from ``get_task(name)``, so evaluators of the same task share compiled code.
 
         Args:
           task: the proxy task.
           name: a name of :data:`symopt.evaluation.strategies.NAMES`.
-        """
 
+        Returns:
+          The strategy's :class:`~symopt.evaluation.strategies.Interpreter`.
+        """
         enable_persistent_cache()    # workers and later runs load what was compiled once per machine
         options = {"group": self.group} if name == "interpreted" else {}
         key = (name, task.name, tuple(sorted(options.items())))
@@ -92,16 +133,38 @@ class Evaluator:
         return _SHARED[key]
 
     def interpreter(self, task):
-        """The per-program interpreter of ``task`` (:class:`symopt.evaluation.interpreter.Interpreted`)."""
+        """The per-program interpreter of ``task``.
+
+        Args:
+          task: the proxy task.
+
+        Returns:
+          The :class:`symopt.evaluation.interpreter.Interpreted` of the ``interpreted`` strategy.
+        """
         return self.implementation(task, "interpreted").interpreter
 
     def compiles(self) -> int:
-        """Compilations held by this evaluator's strategies (all tasks)."""
+        """Compilations held by this evaluator's strategies (all tasks).
+
+        Returns:
+          Their number.
+        """
         return sum(i.compiles() for i in self._interp.values())
 
     # ------------------------------------------------------------------ public API
     def evaluate(self, programs: Sequence[Program], stage: str, seeds=None) -> list[float]:
-        """Fitness per program: mean over seeds of loss / AdamW's loss (lower is better, inf if bad)."""
+        """Fitness per program: mean over seeds of loss / AdamW's loss, at the program's best lr scale.
+
+        Invalid programs are not trained; duplicates train once.
+
+        Args:
+          programs: the programs.
+          stage: the stage's name (see :meth:`stage`).
+          seeds: the training seeds (default: the stage's).
+
+        Returns:
+          One fitness per program (lower is better, 1.0 is AdamW, ``inf`` for invalid or diverged).
+        """
         st = self.stage(stage)
         task = self.task(st.task)
         seeds = tuple(int(s) for s in (st.seeds if seeds is None else seeds))
@@ -111,7 +174,16 @@ class Evaluator:
                 for table in self._losses(list(programs), task, seeds, strategy)]
 
     def evaluate_losses(self, programs: Sequence[Program], stage: str, seeds=None) -> list[list[float]]:
-        """Raw validation losses per program and seed (at the program's best lr scale; inf if bad)."""
+        """Raw validation losses per program and seed, at the program's best lr scale.
+
+        Args:
+          programs: the programs.
+          stage: the stage's name (see :meth:`stage`).
+          seeds: the training seeds (default: the stage's).
+
+        Returns:
+          Per program, one loss per seed (all ``inf`` for an invalid program, ``inf`` for a diverged run).
+        """
         st = self.stage(stage)
         task = self.task(st.task)
         seeds = tuple(int(s) for s in (st.seeds if seeds is None else seeds))
@@ -126,7 +198,18 @@ class Evaluator:
 
         With an lr grid the reference is *tuned*: it trains on ``ref_scales`` (the grid, its midpoints
         and one more step each way), and while its best scale lies on the edge of what it tried, one
-        more scale beyond that edge, so a program cannot beat it by re-tuning its own lr constant."""
+        more scale beyond that edge (at most ``MAX_REFERENCE_EXTENSIONS``), so a program cannot beat it
+        by re-tuning its own lr constant.  Losses trained before on this machine are read from
+        :mod:`symopt.evaluation.reference_cache`.
+
+        Args:
+          task: the proxy task.
+          seeds: the training seeds.
+          strategy: the evaluation strategy's name.
+
+        Returns:
+          float64 ``[seed]`` losses.
+        """
         key = (task.name, strategy, seeds)
         if key not in self._ref_scales_of:
             scales = list(self.ref_scales)
@@ -148,8 +231,10 @@ class Evaluator:
                 self._reference.setdefault((task.name, strategy, s, c), loss)
 
     def _reference_table(self, task, seeds: tuple, strategy: str, scales) -> np.ndarray:
-        """The reference's ``[scale, seed]`` losses, training only what is not cached yet, in calls of as
-        many scales as a program's (the same lane shape: no compilation of its own)."""
+        """The reference's ``[scale, seed]`` losses, training only what is not cached yet.
+
+        It trains in calls of as many scales as a program's (the same lane shape: no compilation of its own).
+        """
         self._recall_reference(task, strategy)
         missing = [c for c in scales if any((task.name, strategy, s, c) not in self._reference for s in seeds)]
         width = len(self.scales)
@@ -164,9 +249,17 @@ class Evaluator:
         return np.array([[self._reference[(task.name, strategy, s, c)] for s in seeds] for c in scales])
 
     def train_curve(self, program: Program, stage: str, seed: int, every: int | None = None):
-        """``(steps, training losses)`` of one run (loss every ``every`` steps, default steps/100)."""
+        """The training loss curve of one run of ``program`` (compiled, lr scale 1).
 
+        Args:
+          program: the optimizer program.
+          stage: the stage whose task trains.
+          seed: the training seed.
+          every: record the loss every ``every`` steps (default: a hundredth of the steps).
 
+        Returns:
+          ``(steps, losses)``: the step numbers and the training losses there (``inf`` once diverged).
+        """
         task = self.task(self.stage(stage).task)
         every = every or max(1, task.steps // 100)
         fn = compiled_trainer(task, program, curve_every=every)
@@ -177,8 +270,18 @@ class Evaluator:
 
     # ------------------------------------------------------------------ strategy
     def strategy_for(self, task, seeds: tuple) -> str:
-        """The strategy for ``task``: the one asked for, or with ``auto`` the one recalled or measured
-        once per task (:mod:`symopt.evaluation.auto_strategy`; its costs kept in ``costs``)."""
+        """The strategy for ``task``: the one asked for, or with ``auto`` the one recalled or measured.
+
+        ``auto`` decides once per task (:mod:`symopt.evaluation.auto_strategy`) and keeps its costs in
+        ``costs``.
+
+        Args:
+          task: the proxy task.
+          seeds: the training seeds (their number sets the lanes per call).
+
+        Returns:
+          The strategy's name.
+        """
         if self.strategy != "auto":
             return self.strategy
         if task.name not in self.costs:
@@ -213,8 +316,10 @@ class Evaluator:
         return out
 
     def _train(self, programs: list[Program], task, seeds: tuple, strategy: str, scales: tuple) -> list[np.ndarray]:
-        """Per program: float64 [scale, seed] losses from ``strategy``; a program it cannot take (too long
-        to encode) is compiled on its own."""
+        """Per program: float64 [scale, seed] losses from ``strategy``.
+
+        A program the strategy cannot take (too long to encode) is compiled on its own.
+        """
         results = self.implementation(task, strategy).train(programs, seeds, scales)
         rest = [i for i, r in enumerate(results) if r is None]
         if rest:
@@ -239,5 +344,15 @@ def _grid(lr_grid) -> tuple[float, ...]:
 
 def make_evaluator(funnel="default", *, strategy: str = "auto", lr_grid=False,
                    group: int = DEFAULT_GROUP) -> Evaluator:
-    """An :class:`Evaluator` for ``funnel`` (a name in ``proxies/configs/funnels.toml`` or a ``Funnel``)."""
+    """An :class:`Evaluator` for ``funnel``.
+
+    Args:
+      funnel: a funnel's name (``proxies/configs/funnels.toml``) or a ``proxies.Funnel``.
+      strategy: ``"auto"`` or a name of :data:`symopt.evaluation.strategies.NAMES`.
+      lr_grid: ``False`` (lr scale 1), ``True`` (:data:`~symopt.evaluation.fitness.LR_GRID`) or the scales.
+      group: programs sharing an opcode stream trained in one vmapped call (``interpreted``).
+
+    Returns:
+      The evaluator.
+    """
     return Evaluator(funnel, strategy=strategy, lr_grid=lr_grid, group=group)

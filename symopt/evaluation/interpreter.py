@@ -47,6 +47,13 @@ GROUPS = ("cheap", "transcendental", "reduction")   # the functions a select com
 def function_group(name: str) -> int:
     """The index in :data:`GROUPS` of function ``name`` (a few flops; a transcendental; a reduction).
 
+    Args:
+      name: a function of :mod:`search_space.ops`.
+
+    Returns:
+      0 (``cheap``), 1 (``transcendental``: any other elementwise or constant function) or 2
+      (``reduction``: any other kind).
+
     >>> [GROUPS[function_group(f)] for f in ("interp", "tanh", "global_norm")]
     ['cheap', 'transcendental', 'reduction']
     """
@@ -112,13 +119,19 @@ def make_step(layout: Layout, functions: tuple[str, ...] | None = None, gated: b
 
 
 def task_layout(task) -> Layout:
-    """The layout of ``task``'s parameters (traced abstractly: nothing is initialised)."""
+    """The layout of ``task``'s parameters (traced abstractly: nothing is initialised).
+
+    Args:
+      task: the proxy task.
+
+    Returns:
+      Its :class:`~symopt.evaluation.vector_ops.Layout`.
+    """
     return Layout.of(jax.eval_shape(task.init, jax.random.PRNGKey(0)))
 
 
 def make_lanes(task, functions: tuple[str, ...] | None, prog_axes: Encoded, gated: bool = False):
-    """``lanes(prog, n, seeds[S], lr_scales[K], present=None) -> losses[P, K, S]``: every (program, scale,
-    seed) a lane.
+    """Training runs of encoded programs on ``task``, every (program, scale, seed) a lane of one call.
 
     Args:
       task: the proxy task.
@@ -126,6 +139,9 @@ def make_lanes(task, functions: tuple[str, ...] | None, prog_axes: Encoded, gate
       prog_axes: which fields of ``prog`` carry the leading program axis (``0``) and which are
         shared by the call's programs (``None``).
       gated: as :func:`make_step`.
+
+    Returns:
+      ``lanes(prog, n, seeds[S], lr_scales[K], present=None) -> losses[P, K, S]`` (traceable, not jitted).
     """
     run = make_run(task, make_step(task_layout(task), functions, gated), MAX_STATES, flat=True)
 
@@ -145,6 +161,10 @@ class Interpreted:
     ``encodings`` share one opcode stream (same opcodes, registers and outputs; constants may
     differ), padded to ``group`` rows, so one call trains ``group x len(lr_scales) x len(seeds)``
     runs as lanes of one vmapped computation with one branch per statement.
+
+    Args:
+      task: the proxy task.
+      group: the programs (rows) of one call.
     """
 
     name = "interpreted"
@@ -164,16 +184,48 @@ class Interpreted:
         return (prog, jnp.asarray(np.asarray(seeds, np.int32)), jnp.asarray(np.asarray(lr_scales, np.float32)))
 
     def grid_losses(self, encodings: list[Encoded], seeds, lr_scales=(1.0,)) -> np.ndarray:
-        """float32 [len(encodings), len(lr_scales), len(seeds)] validation losses (inf: diverged)."""
+        """Validation losses of programs that share one opcode stream, at every lr scale and seed.
+
+        Args:
+          encodings: 1 to ``group`` encodings of one opcode stream (equal
+            :func:`~symopt.evaluation.encoding.opcode_signature`).
+          seeds: the seeds.
+          lr_scales: the lr scales.
+
+        Returns:
+          float32 ``[len(encodings), len(lr_scales), len(seeds)]`` (``inf``: diverged).
+
+        Raises:
+          ValueError: no encodings, or more than ``group``.
+        """
         return np.asarray(self.jitted(*self._args(encodings, seeds, lr_scales)))[:len(encodings)]
 
     def losses(self, encodings: list[Encoded], seeds, lr_scale: float = 1.0) -> np.ndarray:
-        """float32 [len(encodings), len(seeds)] validation losses at one lr scale (inf: diverged)."""
+        """Validation losses at one lr scale (see :meth:`grid_losses`).
+
+        Args:
+          encodings: 1 to ``group`` encodings of one opcode stream.
+          seeds: the seeds.
+          lr_scale: the lr scale.
+
+        Returns:
+          float32 ``[len(encodings), len(seeds)]`` (``inf``: diverged).
+        """
         return self.grid_losses(encodings, seeds, (lr_scale,))[:, 0]
 
     def timed_losses(self, encodings: list[Encoded], seeds, lr_scales=(1.0,)) -> tuple[np.ndarray, float]:
-        """``(grid losses, seconds of the run alone)``, compiled ahead of time (the compile also
-        fills JAX's disk cache, which the next :meth:`grid_losses` call loads from)."""
+        """:meth:`grid_losses` compiled ahead of time, and the seconds of the run alone.
+
+        The compile also fills JAX's disk cache, which the next :meth:`grid_losses` call loads from.
+
+        Args:
+          encodings: 1 to ``group`` encodings of one opcode stream.
+          seeds: the seeds.
+          lr_scales: the lr scales.
+
+        Returns:
+          ``(losses as grid_losses returns them, seconds)``.
+        """
         args = self._args(encodings, seeds, lr_scales)
         exe = self.jitted.lower(*args).compile()
         t0 = time.perf_counter()
@@ -181,7 +233,11 @@ class Interpreted:
         return out[:len(encodings)], time.perf_counter() - t0
 
     def compiles(self) -> int:
-        """Compilations held by this interpreter (one per distinct padded length)."""
+        """Compilations held by this interpreter (one per distinct padded length).
+
+        Returns:
+          Their number (0 where JAX does not expose it).
+        """
         size = getattr(self.jitted, "_cache_size", None)     # a private JAX counter; absent: not counted
         return size() if size else 0
 

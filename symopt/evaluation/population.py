@@ -38,8 +38,10 @@ TIER_SPACES = ("compact",)                    # then the whole table
 
 @functools.cache
 def default_tiers() -> tuple[tuple[str, ...], ...]:
-    """The function sets a statement may compute, smallest first: each space of ``TIER_SPACES``,
-    then every function of the table.
+    """The function sets a statement may compute, smallest first.
+
+    Returns:
+      The functions of each space of ``TIER_SPACES`` (in opcode order), then every function of the table.
 
     >>> tiers = default_tiers()
     >>> len(tiers[0]) < len(tiers[-1]) == len(OPS)
@@ -51,6 +53,13 @@ def default_tiers() -> tuple[tuple[str, ...], ...]:
 
 def size_bucket(n: int, capacity: int) -> int:
     """Programs per call for ``n`` programs: the smallest bucket holding them, at most ``capacity``.
+
+    Args:
+      n: the programs left to train.
+      capacity: the most programs per call.
+
+    Returns:
+      A bucket of ``SIZE_BUCKETS`` (or ``capacity``, when smaller).
 
     >>> size_bucket(3, 4096), size_bucket(100, 4096), size_bucket(5000, 1024)
     (4, 256, 1024)
@@ -65,10 +74,13 @@ _GROUP_OF_CODE = np.array([function_group(f) for f in sorted(OPCODES, key=OPCODE
 
 
 def present(encodings: list[Encoded]) -> np.ndarray:
-    """bool ``[slots, len(GROUPS)]``: which function groups some program calls at each slot.
+    """Which function groups some program calls at each slot.
 
     Args:
       encodings: programs of one padded length.
+
+    Returns:
+      bool ``[slots, len(GROUPS)]``.
     """
     codes = np.stack([e.opcode for e in encodings])                   # [P, L]
     groups = _GROUP_OF_CODE[codes]
@@ -76,7 +88,17 @@ def present(encodings: list[Encoded]) -> np.ndarray:
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
-    """Whether ``exc`` says the device ran out of memory."""
+    """Whether ``exc`` says the device ran out of memory.
+
+    Args:
+      exc: the exception a training call raised.
+
+    Returns:
+      True for a ``MemoryError`` or an XLA ``RESOURCE_EXHAUSTED`` / ``Out of memory`` error.
+
+    >>> is_out_of_memory(RuntimeError("RESOURCE_EXHAUSTED: while allocating")), is_out_of_memory(ValueError("x"))
+    (True, False)
+    """
     text = f"{type(exc).__name__}: {exc}"
     return isinstance(exc, MemoryError) or "RESOURCE_EXHAUSTED" in text or "Out of memory" in text
 
@@ -89,6 +111,11 @@ class Population:
       capacity: the most programs per call (one of ``SIZE_BUCKETS``; lowered to the next smaller one
         when a call does not fit in memory).
       tiers: the function sets, smallest first (default :func:`default_tiers`).
+      gated: compute the transcendental and reduction groups of a statement only where some program
+        of the call needs them (see :func:`~symopt.evaluation.interpreter.make_step`; default: on a CPU).
+
+    Attributes:
+      calls: the training calls made so far.
     """
 
     name = "population"
@@ -112,18 +139,30 @@ class Population:
         return self._jitted[tier]
 
     def tier_of(self, e: Encoded) -> int:
-        """The smallest tier that holds every function ``e`` calls."""
+        """The smallest tier that holds every function ``e`` calls.
+
+        Args:
+          e: one program's arrays.
+
+        Returns:
+          The tier's index in ``tiers``.
+        """
         used = functions_of(e)
         return next(k for k, codes in enumerate(self._codes) if used <= codes)
 
     def train(self, programs: list[Program], seeds, scales) -> list[np.ndarray | None]:
-        """``[scale, seed]`` validation losses per program (``inf``: diverged); ``None`` for a program
-        that cannot be encoded.
+        """Validation losses of ``programs`` at every lr scale and seed.
+
+        Programs are grouped by tier, and each tier's padded to the length bucket of its longest.
 
         Args:
           programs: valid programs (any opcode streams, any mix of tiers and lengths).
           seeds: the seeds, one lane each.
           scales: the lr scales, one lane each.
+
+        Returns:
+          Per program, float32 ``[scale, seed]`` losses (``inf``: diverged), or ``None`` for a program
+          that cannot be encoded.
         """
         out: list = [None] * len(programs)
         by_tier: dict[int, list[tuple[int, Encoded]]] = {}
@@ -141,13 +180,20 @@ class Population:
         return out
 
     def grid_losses(self, encodings: list[Encoded], seeds, scales, tier: int | None = None) -> np.ndarray:
-        """float32 ``[program, scale, seed]`` losses of encodings of one length (calls split to fit).
+        """Validation losses of encodings of one length, in calls split to fit in memory.
 
         Args:
           encodings: programs of one padded length, all of ``tier``'s functions.
           seeds: the seeds.
           scales: the lr scales.
           tier: the tier (default: the smallest holding every program).
+
+        Returns:
+          float32 ``[program, scale, seed]`` (``inf``: diverged).
+
+        Raises:
+          Exception: what a call raised, unless it ran out of memory with more than the smallest
+            size bucket of programs (then the call is split).
         """
         if tier is None:
             tier = max(self.tier_of(e) for e in encodings)
@@ -178,5 +224,9 @@ class Population:
         return np.asarray(self._lanes(tier)(prog, n, seeds, scales, jnp.asarray(present(chunk))))[:len(chunk)]
 
     def compiles(self) -> int:
-        """Compiled shapes used so far (one per tier, program count and length)."""
+        """Compiled shapes used so far (one per tier, program count and length).
+
+        Returns:
+          Their number.
+        """
         return len(self._shapes)

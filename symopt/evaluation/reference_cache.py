@@ -22,7 +22,16 @@ def _entry(seed: int, scale: float) -> str:
 
 
 def recall(task, n_lanes: int, strategy: str) -> dict:
-    """``{(seed, scale): loss}`` stored for this task, lane width and strategy on this machine."""
+    """The reference's losses stored for this task, lane width and strategy on this machine.
+
+    Args:
+      task: the proxy task.
+      n_lanes: lanes per call (seeds x lr scales).
+      strategy: the evaluation strategy's name.
+
+    Returns:
+      ``{(seed, scale): loss}`` (``inf`` for a diverged run); empty when none is stored.
+    """
     table = machine_cache.read(FILE).get(f"{key(task, n_lanes)}|{strategy}", {})
     out = {}
     for k, v in table.items() if isinstance(table, dict) else ():
@@ -35,7 +44,14 @@ def recall(task, n_lanes: int, strategy: str) -> dict:
 
 
 def remember(task, n_lanes: int, strategy: str, losses: dict) -> None:
-    """Add ``{(seed, scale): loss}`` to the store (a read-only cache directory costs nothing but time)."""
+    """Add losses to the store (a read-only cache directory costs nothing but time).
+
+    Args:
+      task: the proxy task.
+      n_lanes: lanes per call (seeds x lr scales).
+      strategy: the evaluation strategy's name.
+      losses: ``{(seed, scale): loss}``.
+    """
     data = machine_cache.read(FILE)
     table = data.setdefault(f"{key(task, n_lanes)}|{strategy}", {})
     for (seed, scale), loss in losses.items():

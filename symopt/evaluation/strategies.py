@@ -38,10 +38,24 @@ class Interpreter(Protocol):
     name: str
 
     def train(self, programs: list[Program], seeds: Sequence[int], scales: Sequence[float]) -> list:
-        """One float ``[scale, seed]`` loss table per program, or ``None`` where it cannot take one."""
+        """Train ``programs`` on the task at every lr scale and seed.
+
+        Args:
+          programs: valid programs.
+          seeds: the seeds.
+          scales: the lr scales.
+
+        Returns:
+          One float ``[scale, seed]`` loss table per program (``inf``: diverged), or ``None`` for a
+          program the strategy cannot take.
+        """
 
     def compiles(self) -> int:
-        """Compilations it holds."""
+        """Compilations it holds.
+
+        Returns:
+          Their number.
+        """
 
 
 class PerProgram:
@@ -55,11 +69,24 @@ class PerProgram:
     name = "interpreted"
 
     def __init__(self, task, group: int = 1):
-
         self.interpreter = Interpreted(task, group=group)
 
     def train(self, programs: list[Program], seeds, scales) -> list:
-        """See :class:`Interpreter`; a run that fails scores ``inf`` (logged), never raises."""
+        """See :meth:`Interpreter.train`; a run that fails scores ``inf`` (logged, see :func:`guarded`).
+
+        Programs are grouped by opcode stream; each call trains up to ``group`` of one stream.
+
+        Args:
+          programs: valid programs.
+          seeds: the seeds.
+          scales: the lr scales.
+
+        Returns:
+          One ``[scale, seed]`` table per program; ``None`` for one that cannot be encoded.
+
+        Raises:
+          UserError: a call ran out of device memory.
+        """
         out: list = [None] * len(programs)
         groups: dict[bytes, list[tuple[int, Encoded]]] = {}
         for i, p in enumerate(programs):
@@ -79,7 +106,11 @@ class PerProgram:
         return out
 
     def compiles(self) -> int:
-        """See :class:`Interpreter`."""
+        """See :meth:`Interpreter.compiles`.
+
+        Returns:
+          The interpreter's compilations.
+        """
         return self.interpreter.compiles()
 
 
@@ -96,9 +127,19 @@ class Compiled:
         self.task, self.count = task, 0
 
     def train(self, programs: list[Program], seeds, scales) -> list:
-        """See :class:`Interpreter`; never ``None``."""
+        """See :meth:`Interpreter.train`; never ``None``: a run that fails scores ``inf`` (logged, see :func:`guarded`).
 
+        Args:
+          programs: valid programs.
+          seeds: the seeds.
+          scales: the lr scales.
 
+        Returns:
+          One ``[scale, seed]`` table per program.
+
+        Raises:
+          UserError: a run ran out of device memory.
+        """
         enable_persistent_cache()
         out = []
         for p in programs:
@@ -110,16 +151,32 @@ class Compiled:
         return out
 
     def compiles(self) -> int:
-        """See :class:`Interpreter` (one per program trained)."""
+        """See :meth:`Interpreter.compiles`.
+
+        Returns:
+          The programs compiled (one compilation each).
+        """
         return self.count
 
 
 class PopulationStrategy(Population):
-    """``population``: :class:`symopt.evaluation.population.Population` (it splits calls that do not fit
-    in memory itself); a call that fails otherwise scores ``inf``, logged."""
+    """``population``: :class:`symopt.evaluation.population.Population`, never raising.
+
+    It splits calls that do not fit in memory itself; a call that fails otherwise scores ``inf`` (logged).
+    Its arguments are :class:`~symopt.evaluation.population.Population`'s.
+    """
 
     def train(self, programs: list[Program], seeds, scales) -> list:
-        """See :class:`Interpreter`."""
+        """See :meth:`Interpreter.train`; a failure scores every program ``inf`` (logged).
+
+        Args:
+          programs: valid programs.
+          seeds: the seeds.
+          scales: the lr scales.
+
+        Returns:
+          One ``[scale, seed]`` table per program; ``None`` for one that cannot be encoded.
+        """
         try:
             return super().train(programs, seeds, scales)
         except Exception as exc:  # noqa: BLE001 - a failing run scores inf, never raises
@@ -155,13 +212,23 @@ def build(name: str, task, **options) -> Interpreter:
 
 
 def guarded(run: Callable[[], np.ndarray], shape: tuple, name: str) -> np.ndarray:
-    """``run()``, or a table of ``inf`` of ``shape`` when it fails (logged); running out of device memory
-    on a per-program path is a configuration error (one line), not a bad program.
+    """``run()``, or a table of ``inf`` of ``shape`` when it fails (logged).
+
+    Running out of device memory on a per-program path is a configuration error (one line), not a bad program.
 
     Args:
       run: the training call.
       shape: the shape of its answer.
       name: the strategy (for the log line).
+
+    Returns:
+      ``run()``'s answer, or ``inf`` everywhere when it raised.
+
+    Raises:
+      UserError: ``run`` ran out of device memory.
+
+    >>> guarded(lambda: 1 / 0, (1, 2), "compiled")
+    array([[inf, inf]])
     """
     try:
         return run()

@@ -22,7 +22,15 @@ FILE = "strategies.json"
 
 
 def key(task, n_lanes: int) -> str:
+    """The store's key for ``task`` with ``n_lanes`` lanes per call on this machine.
 
+    Args:
+      task: the proxy task (its configuration is hashed).
+      n_lanes: lanes per call (seeds x lr scales).
+
+    Returns:
+      ``name|config digest|lanes=N|platform|device kind|jax-version``.
+    """
     device = jax.devices()[0]
     config = json.dumps(task.info.get("config", {"name": task.name}), sort_keys=True, default=str)
     digest = hashlib.sha256(config.encode()).hexdigest()[:12]
@@ -30,7 +38,15 @@ def key(task, n_lanes: int) -> str:
 
 
 def recall(task, n_lanes: int) -> dict | None:
-    """The stored measurement (``{"strategy", costs...}``) for this task and machine, or None."""
+    """The stored measurement for this task and machine.
+
+    Args:
+      task: the proxy task.
+      n_lanes: lanes per call (seeds x lr scales).
+
+    Returns:
+      ``{"strategy", costs...}``, or None when none is stored (or its strategy is not known).
+    """
     entry = machine_cache.read(FILE).get(key(task, n_lanes))
     if isinstance(entry, dict) and entry.get("strategy") in NAMES:
         return entry
@@ -38,7 +54,13 @@ def recall(task, n_lanes: int) -> dict | None:
 
 
 def remember(task, n_lanes: int, cost: dict) -> None:
-    """Store a measurement (atomically: temp file + rename; concurrent writers both measured)."""
+    """Store a measurement (atomically: temp file + rename; concurrent writers both measured).
+
+    Args:
+      task: the proxy task.
+      n_lanes: lanes per call (seeds x lr scales).
+      cost: the measurement, as :func:`symopt.evaluation.auto_strategy.measure` returns it.
+    """
     data = machine_cache.read(FILE)
     data[key(task, n_lanes)] = cost
     machine_cache.write(FILE, data)     # a read-only cache costs a measurement next time, nothing else

@@ -22,10 +22,21 @@ DIVERGED = 1e30     # a training loss beyond this (or non-finite) stops updates:
 
 
 def make_run(task, opt_step: Callable, n_states: int, flat: bool, curve_every: int = 0):
-    """``run(seed, lr_scale, *opt_args) -> valid_loss`` (and the loss curve when ``curve_every``).
+    """One training run of ``task`` with ``opt_step`` as the optimizer, as a traceable function.
 
-    ``opt_step(w, g, states, lr, *opt_args) -> (update, states)``; ``w``/``g``/states are one flat
-    float32 vector when ``flat`` else pytrees shaped like the parameters.
+    A run stops updating once its training loss is not finite or exceeds ``DIVERGED``; its validation
+    loss is then ``inf``.
+
+    Args:
+      task: the proxy task (``init``, ``loss``, ``batch``, ``lr``, ``steps``, ``valid_loss``).
+      opt_step: ``opt_step(w, g, states, lr, *opt_args) -> (update, states)``.
+      n_states: the number of optimizer states (each starts at zeros shaped like ``w``).
+      flat: ``w``, ``g`` and the states are one flat float32 vector; else pytrees shaped like the
+        parameters.
+      curve_every: when positive, also return the training loss every ``curve_every`` steps.
+
+    Returns:
+      ``run(seed, lr_scale, *opt_args) -> valid_loss`` (``(valid_loss, curve)`` with ``curve_every``).
     """
 
     def run(seed, lr_scale, *opt_args):

@@ -55,11 +55,25 @@ class Layout:
         return cls(tuple(bounds), start)
 
     def tree_sum(self, t: jnp.ndarray) -> jnp.ndarray:
-        """The sum over the whole tree, keeping a last axis of 1 (broadcasts against a register)."""
+        """The sum over the whole tree, keeping a last axis of 1 (broadcasts against a register).
+
+        Args:
+          t: a register, ``[..., D]``.
+
+        Returns:
+          ``[..., 1]``.
+        """
         return jnp.sum(t, axis=-1, keepdims=True)
 
     def leaf_sum(self, t: jnp.ndarray) -> jnp.ndarray:
-        """Each leaf's sum, broadcast back over that leaf's elements."""
+        """Each leaf's sum, broadcast back over that leaf's elements.
+
+        Args:
+          t: a register, ``[..., D]``.
+
+        Returns:
+          ``[..., D]``.
+        """
         parts = [jnp.broadcast_to(jnp.sum(t[..., a:b], axis=-1, keepdims=True), t.shape[:-1] + (b - a,))
                  for a, b in self.bounds]
         return jnp.concatenate(parts, axis=-1) if parts else t

@@ -11,7 +11,15 @@ from symopt.search.result import Record, SearchResult
 
 
 def run_search(*args, **kwargs):
-    """Run (or resume) a funnel search on Ray workers: see :func:`symopt.search.run.run_search`."""
+    """Run (or resume) a funnel search on Ray workers: see :func:`symopt.search.run.run_search`.
+
+    Args:
+      *args: :func:`symopt.search.run.run_search`'s positional arguments (the configuration).
+      **kwargs: its keyword arguments (``resume``, ``pool``, ``progress``).
+
+    Returns:
+      The :class:`SearchResult`.
+    """
     from symopt.search.run import run_search as run  # lazy: the Ray search loads JAX; evolve() needs none
 
     return run(*args, **kwargs)

@@ -17,7 +17,14 @@ from symopt.errors import UserError
 
 
 def state(search) -> dict:
-    """The JSON-able snapshot of ``search`` (see the module docstring)."""
+    """The JSON-able snapshot of ``search`` (see the module docstring).
+
+    Args:
+      search: the running :class:`~symopt.search.driver.Search`.
+
+    Returns:
+      The snapshot, as :func:`restore` reads it.
+    """
     return {
         "jobs": search.jobs.state(), "engine": search.engine.state(), "promoter": search.promoter.state(),
         "seed_fitness": search.seed_fitness, "hall_of_fame": search.hof.state(), "cache": search.cache.to_json(),
@@ -27,12 +34,25 @@ def state(search) -> dict:
 
 
 def write(search) -> None:
+    """Write the checkpoint and the hall of fame of ``search`` to its run directory.
+
+    Args:
+      search: the running :class:`~symopt.search.driver.Search`.
+    """
     search.rundir.write_checkpoint(state(search))
     search.rundir.write_hall_of_fame(search.hof.entries())
 
 
 def restore(search, st: dict) -> None:
-    """Continue ``search`` from the checkpoint ``st``; candidates logged after it are replayed, not redone."""
+    """Continue ``search`` from the checkpoint ``st``; candidates logged after it are replayed, not redone.
+
+    Args:
+      search: a :class:`~symopt.search.driver.Search` not started yet.
+      st: the checkpoint, as :func:`state` wrote it.
+
+    Raises:
+      UserError: the checkpoint is damaged (a key missing, a value of the wrong type).
+    """
     try:
         search.start(st["seed_fitness"])
         search.engine.restore(st["engine"])
@@ -60,7 +80,14 @@ def recover(search) -> None:
 
     Every logged evaluation is told again in order (cache, funnel, hall of fame, engine), so none is
     evaluated or logged twice; the engine's random stream restarts from (seed, count): the
-    continuation is deterministic, though not the one the stopped run would have taken."""
+    continuation is deterministic, though not the one the stopped run would have taken.
+
+    Args:
+      search: a :class:`~symopt.search.driver.Search` not started yet.
+
+    Raises:
+      UserError: the log's ``eval_id`` are not 0, 1, ... in order, or a record has no hash or fitness.
+    """
     records = sorted(search.rundir.evaluations(), key=lambda r: r.get("eval_id", -1))
     for k, rec in enumerate(records):
         if rec.get("eval_id") != k or rec.get("hash") is None or not isinstance(rec.get("fitness"), dict):

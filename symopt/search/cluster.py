@@ -1,5 +1,4 @@
-"""The Ray cluster of a search: join one or start an embedded one, check that it can hold the workers,
-and shut down what this process started.
+"""The Ray cluster of a search: join or start one, check that it holds the workers, shut down what was started.
 
 * ``address`` HOST:PORT (or ``RAY_ADDRESS``): joined after a bounded check that a Ray cluster answers
   there (:data:`CONNECT_TIMEOUT` seconds); otherwise one line naming the address.
@@ -34,7 +33,11 @@ _started: dict = {"ours": False, "embedded": False}   # this process started / j
 
 
 def machine_cpus() -> int:
-    """CPUs this process may run on (its affinity mask, else the machine's count)."""
+    """CPUs this process may run on (its affinity mask, else the machine's count).
+
+    Returns:
+      Their number, at least 1.
+    """
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:        # not Linux
@@ -42,8 +45,20 @@ def machine_cpus() -> int:
 
 
 def resolve(address: str) -> str:
-    """``address`` as HOST:PORT: ``RAY_ADDRESS`` when ``address`` is empty or "auto", then for "auto" the
-    cluster ``ray start`` recorded on this machine; "" for an embedded Ray."""
+    """``address`` as HOST:PORT, or "" for an embedded Ray.
+
+    ``RAY_ADDRESS`` answers when ``address`` is empty or "auto"; otherwise "auto" is the cluster that
+    ``ray start`` recorded on this machine.
+
+    Args:
+      address: HOST:PORT, "auto" or "".
+
+    Returns:
+      The address to join ("" when none: an embedded Ray).
+
+    Raises:
+      UserError: "auto" and no Ray cluster is recorded on this machine.
+    """
     env = os.environ.get("RAY_ADDRESS", "")
     if address in ("", "auto") and env:
         return env
@@ -59,8 +74,18 @@ def resolve(address: str) -> str:
 
 
 def probe(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
-    """One-line UserError unless a gRPC server (Ray's GCS speaks gRPC) answers at ``address`` within
-    ``timeout`` seconds: Ray itself retries an unreachable address for many minutes."""
+    """Check that a gRPC server (Ray's GCS speaks gRPC) answers at ``address`` within ``timeout`` seconds.
+
+    Ray itself retries an unreachable address for many minutes.
+
+    Args:
+      address: HOST:PORT.
+      timeout: seconds to connect and hear the server's first frame.
+
+    Raises:
+      UserError: ``address`` is not HOST:PORT, nothing answers there in time, or what answers does
+        not speak gRPC (one line).
+    """
     host, sep, port = address.rpartition(":")
     if not sep or not port.isdigit():
         raise UserError(f"--address {address}: expected HOST:PORT or 'auto'")
@@ -79,8 +104,10 @@ def probe(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
 
 
 def _embedded_processes(ray) -> list:
-    """The processes of the embedded Ray this process started (its node's processes and their children,
-    workers included), as ``psutil.Process`` objects."""
+    """The processes of the embedded Ray this process started, as ``psutil.Process`` objects.
+
+    Its node's processes and their children, workers included.
+    """
     import psutil  # lazy: Ray's own copy, on the path once ray is imported
 
     node = getattr(ray._private.worker, "_global_node", None)
@@ -96,7 +123,22 @@ def _embedded_processes(ray) -> list:
 
 
 def start(address: str, num_cpus: int):
-    """Join ``address`` (see :func:`resolve`) or start an embedded local Ray of ``num_cpus`` CPUs; ``ray``."""
+    """Join ``address`` (see :func:`resolve`) or start an embedded local Ray of ``num_cpus`` CPUs.
+
+    Nothing is done when Ray is initialised already.  An embedded Ray gets a
+    :mod:`symopt.search.reaper`.
+
+    Args:
+      address: HOST:PORT, "auto" or "" (embedded).
+      num_cpus: the embedded Ray's CPUs.
+
+    Returns:
+      The ``ray`` module, initialised.
+
+    Raises:
+      UserError: the cluster at ``address`` cannot be reached or joined.
+      symopt.interrupts.Interrupted: a signal arrived while Ray started.
+    """
     import ray  # lazy: Ray costs seconds to import; only Ray searches need it
 
     if ray.is_initialized():
@@ -131,9 +173,11 @@ def start(address: str, num_cpus: int):
 
 
 def _start_reaper() -> None:
-    """Mark the processes of the embedded Ray about to start (they inherit this process's environment) and
-    start :mod:`symopt.search.reaper`, which kills what is left of them once this process ends."""
+    """Mark the processes of the embedded Ray about to start and start :mod:`symopt.search.reaper`.
 
+    The mark is in this process's environment, which Ray's processes inherit; the reaper kills what is
+    left of them once this process ends.
+    """
     value = f"{os.getpid()}-{time.time_ns()}"
     read_end, write_end = os.pipe()             # not inherited by Ray's processes: only this one holds it
     env = {k: v for k, v in os.environ.items() if k != reaper.MARK}
@@ -146,7 +190,6 @@ def _start_reaper() -> None:
 
 def _stop_reaper() -> None:
     """Close the reaper's pipe: it kills any marked process left and exits."""
-
     held = _started.pop("reaper", None)
     if held is not None:
         os.close(held[0])
@@ -174,9 +217,17 @@ def _check_capacity(ray, workers: int, gpus_per_worker: float, where: str) -> No
 
 
 def connect(rc) -> None:
-    """Start or join the cluster for the ``[ray]`` section ``rc`` and check that it holds ``rc.workers``
-    workers of one CPU (and ``rc.gpus_per_worker`` GPU) each: one-line UserError otherwise, nothing
-    left running."""
+    """Start or join the cluster for the ``[ray]`` section ``rc`` and check that it holds the workers.
+
+    Each of ``rc.workers`` workers takes one CPU (and ``rc.gpus_per_worker`` GPU).
+
+    Args:
+      rc: the configuration's ``[ray]`` section (``address``, ``workers``, ``gpus_per_worker``).
+
+    Raises:
+      UserError: the cluster cannot be reached or does not hold the workers (one line; nothing is
+        left running), or ``gpus_per_worker`` is neither a fraction of one GPU nor whole GPUs.
+    """
     g = rc.gpus_per_worker
     if g > 1 and g != int(g):
         raise UserError(f"--gpus-per-worker {g:g}: a worker takes a fraction of one GPU or whole GPUs")
@@ -194,9 +245,11 @@ def connect(rc) -> None:
 
 
 def shutdown() -> None:
-    """Leave the cluster this process joined, or stop the embedded Ray it started: any of that Ray's
-    processes still alive :data:`GRACE` seconds later is killed.  A Ray started by someone else (the
-    caller of :func:`run_search`) is left alone."""
+    """Leave the cluster this process joined, or stop the embedded Ray it started.
+
+    Any of the embedded Ray's processes still alive :data:`GRACE` seconds later is killed.  A Ray
+    started by someone else (the caller of :func:`~symopt.search.run.run_search`) is left alone.
+    """
     if not _started["ours"]:
         return
     import ray  # lazy: Ray costs seconds to import; only Ray searches need it

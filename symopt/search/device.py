@@ -22,9 +22,15 @@ from symopt.config import Config
 
 
 def accelerator_backend_installed() -> bool:
-    """Whether JAX could see an accelerator here: a JAX plugin (CUDA, ROCm, ...) or libtpu is installed,
-    and ``JAX_PLATFORMS`` does not restrict JAX to the CPU.  Answered without starting JAX's backend
-    (a started backend makes the later fork of Ray's processes unsafe)."""
+    """Whether JAX could see an accelerator here.
+
+    Answered without starting JAX's backend (a started backend makes the later fork of Ray's
+    processes unsafe).
+
+    Returns:
+      True when a JAX plugin (CUDA, ROCm, ...) or libtpu is installed and ``JAX_PLATFORMS`` does not
+      restrict JAX to the CPU.
+    """
     if os.environ.get("JAX_PLATFORMS", "").strip().lower() == "cpu":
         return False
     plugins = importlib.metadata.entry_points(group="jax_plugins")
@@ -32,7 +38,11 @@ def accelerator_backend_installed() -> bool:
 
 
 def local_accelerator() -> str | None:
-    """``platform:kind`` of this process's first JAX device when it is not a CPU, else ``None``."""
+    """This process's accelerator, if any.
+
+    Returns:
+      ``platform:kind`` of its first JAX device when it is not a CPU, else ``None``.
+    """
     if not accelerator_backend_installed():
         return None
     import jax  # lazy: the CLI starts without JAX
@@ -42,8 +52,15 @@ def local_accelerator() -> str | None:
 
 
 def placement(cfg: Config) -> str:
-    """``"ray-gpu"`` (Ray workers with a GPU share), ``"in-process"`` (this process's accelerator) or
-    ``"cpu"`` (CPU workers, Ray or in-process), for the resolved ``cfg``."""
+    """Where the evaluators of ``cfg`` run.
+
+    Args:
+      cfg: the resolved configuration.
+
+    Returns:
+      ``"ray-gpu"`` (Ray workers with a GPU share), ``"in-process"`` (this process's accelerator, with
+      no Ray address) or ``"cpu"`` (CPU workers, Ray or in-process).
+    """
     rc = cfg.ray
     if rc.gpus_per_worker > 0:
         return "ray-gpu"

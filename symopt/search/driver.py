@@ -54,11 +54,20 @@ from symopt.search.result import SearchResult
 
 
 def start_parts(cfg: Config) -> tuple:
-    """``(space, seed program, funnel, stages the search uses)`` of ``cfg``, each checked: an unknown space
-    or funnel, a seed program that is unreadable, invalid or outside the space, too many search stages:
-    one located UserError / ProgramError line.  :func:`symopt.search.run.run_search` calls it before a
-    run directory is written."""
+    """The space, seed program, funnel and search stages of ``cfg``, each checked.
 
+    :func:`symopt.search.run.run_search` calls it before a run directory is written.
+
+    Args:
+      cfg: the resolved configuration.
+
+    Returns:
+      ``(space, seed program, funnel, names of the stages the search uses)``.
+
+    Raises:
+      UserError: an unknown space or funnel, or more search stages than the funnel has (one line).
+      ProgramError: a seed program that is unreadable, invalid or outside the space (one located line).
+    """
     s, fu = cfg.search, cfg.funnel
     space = load_space(s.space)
     seed, text, where = seed_source(s.seed_program)
@@ -77,7 +86,20 @@ def start_parts(cfg: Config) -> tuple:
 
 
 class Search:
-    """One search: the engine's proposals through the funnel on the pool, logged, cached, ranked."""
+    """One search: the engine's proposals through the funnel on the pool, logged, cached, ranked.
+
+    Args:
+      cfg: the resolved configuration.
+      rundir: the run directory (locked).
+      pool: the worker pool.
+      progress: where progress is reported (default: nowhere).
+
+    Attributes:
+      engine: the :class:`~symopt.search.engine.Engine` (``None`` until the seed is scored).
+      hof: the hall of fame.
+      cache: fitness per stage, by functional hash.
+      counters: candidates, evaluated, cached and other figures.
+    """
 
     def __init__(self, cfg: Config, rundir: RunDir, *, pool: WorkerPool | None = None,
                  progress: Progress | None = None):
@@ -106,9 +128,22 @@ class Search:
         self.t0 = time.monotonic()
 
     def elapsed(self) -> float:
+        """Seconds the search has run, earlier sessions of a resumed run included.
+
+        Returns:
+          The seconds.
+        """
         return self.elapsed0 + time.monotonic() - self.t0
 
     def score(self, fitness: dict) -> tuple:
+        """The engine's score of a fitness dict (see :func:`~symopt.search.funnel.selection_score`).
+
+        Args:
+          fitness: ``{stage: value | None}``.
+
+        Returns:
+          The sort key (lower is better).
+        """
         return selection_score({k: none_to_inf(v) for k, v in fitness.items()}, self.stages, self.rank)
 
     def _cached_walk(self, h: str, thresholds: dict) -> tuple[dict, bool]:
@@ -160,7 +195,14 @@ class Search:
                 "cached": c["cached"], "time": round(self.elapsed(), 3), "island": c.get("island", 0)}
 
     def account(self, c: dict, rec: dict) -> None:
-        """Tell one logged evaluation to the counters, cache, funnel, engine and hall of fame."""
+        """Tell one logged evaluation to the counters, cache, funnel, engine and hall of fame.
+
+        The first one (the seed) starts the engine (:meth:`start`).
+
+        Args:
+          c: the candidate (``hash``, ``program``, ``island``).
+          rec: its record (a line of ``evaluations.jsonl``).
+        """
         self.counters["candidates"] += 1
         self.counters["cached" if rec["cached"] else "evaluated"] += 1
         # children the mutator generated on the way whose functional hash equalled the parent's: each is a
@@ -178,7 +220,11 @@ class Search:
         self.hof.add(rec)
 
     def start(self, seed_fitness: dict) -> None:
-        """The engine, once the seed's fitness is known (its whole population starts as the seed)."""
+        """Make the engine, once the seed's fitness is known (its whole population starts as the seed).
+
+        Args:
+          seed_fitness: the seed's ``{stage: value | None}``.
+        """
         self.seed_fitness = dict(seed_fitness)
         self.promoter.seed(self.seed_fitness)
         self.engine = Engine(self.seed_cand.program, self.space, self.options, rng=self.rng,
@@ -186,8 +232,10 @@ class Search:
 
     # -- the loop -----------------------------------------------------------------
     def _score_seed(self) -> None:
-        """Evaluation 0: the seed on every stage, one job per stage (dearest first), so that the
-        workers build the stages' trainers in parallel instead of one worker building them all."""
+        """Evaluation 0: the seed on every stage, one job per stage (dearest first).
+
+        The workers build the stages' trainers in parallel instead of one worker building them all.
+        """
         job = self.jobs.eval_job([(self.seed_cand, None, "seed", 0)], {s: None for s in self.stages})
         ids = {stage: self.jobs.submit_raw({"kind": "score", "items": [{"program": self.seed_cand.text}],
                                             "stage": stage, "seeds": None}) for stage in reversed(self.stages)}
@@ -203,6 +251,7 @@ class Search:
         self._show(force=True)
 
     def checkpoint(self) -> None:
+        """Write a checkpoint and the hall of fame (:func:`symopt.search.checkpoints.write`)."""
         checkpoints.write(self)
         self.last_checkpoint = self.counters["candidates"]
         self.last_checkpoint_time = time.monotonic()
@@ -213,6 +262,13 @@ class Search:
                 or time.monotonic() - self.last_checkpoint_time >= run.checkpoint_seconds)
 
     def run(self) -> SearchResult:
+        """Run the search to its budget or time limit, then meta-validate the top and checkpoint.
+
+        A fresh run scores the seed on every stage first.
+
+        Returns:
+          The best program of the hall of fame, its fitness, the hall of fame and :meth:`figures`.
+        """
         if self.engine is None:   # a fresh run: evaluate the seed on every stage first
             self.progress.note(f"warming up: the workers build the trainers of stages {', '.join(self.stages)} "
                                f"and score the seed ({self.seed_cand.hash}) on each")
@@ -246,6 +302,12 @@ class Search:
                             self.hof.entries(), self.figures(), run_dir=self.rundir.path)
 
     def figures(self) -> dict:
+        """The search's figures.
+
+        Returns:
+          The counters, the engine's counters, busy seconds, cache hit rates, elapsed seconds and
+          the jobs resubmitted.
+        """
         c = dict(self.counters)
         c["busy_seconds"] = self.jobs.busy_seconds
         c.update(self.engine.counters if self.engine else {})

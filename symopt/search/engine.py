@@ -44,7 +44,13 @@ from symopt.search.options import EvolveOptions
 
 @dataclasses.dataclass(frozen=True)
 class Cand:
-    """A program with its functional hash and its text (what logs and workers carry)."""
+    """A program with its functional hash and its text (what logs and workers carry).
+
+    Attributes:
+      program: the program.
+      hash: its functional hash.
+      text: its text (``format_program``).
+    """
 
     program: Program
     hash: str
@@ -52,16 +58,46 @@ class Cand:
 
     @classmethod
     def of(cls, program: Program) -> Cand:
+        """The candidate of ``program``.
+
+        Args:
+          program: the program.
+
+        Returns:
+          The program with its hash and text.
+        """
         return cls(program, functional_hash(program), format_program(program))
 
     @classmethod
     def parse(cls, text: str) -> Cand:
+        r"""The candidate of a program's text.
+
+        Args:
+          text: the program's source.
+
+        Returns:
+          The parsed program with its hash and (normalised) text.
+
+        Raises:
+          InputError: the text is not a program.
+
+        >>> Cand.parse("def train(w, g, m, v, lr):\n    u = g * lr\n    return u, m, v\n").program.returns
+        ('u', 'm', 'v')
+        """
         return cls.of(parse(text))
 
 
 @dataclasses.dataclass(frozen=True)
 class Proposal:
-    """A proposed child: ``mutation`` says how it was made from ``parent``; ``island`` takes its score."""
+    """A proposed child.
+
+    Attributes:
+      id: the proposal's number, in the order proposals were made.
+      candidate: the child.
+      parent: the program it was made from.
+      mutation: how it was made from ``parent``.
+      island: the island that takes its score.
+    """
 
     id: int
     candidate: Cand
@@ -71,7 +107,21 @@ class Proposal:
 
 
 class Engine:
-    """Ask/tell search over programs of ``space`` from ``seed`` (see the module docstring)."""
+    """Ask/tell search over programs of ``space`` from ``seed`` (see the module docstring).
+
+    Args:
+      seed: the seed program (every island starts from it).
+      space: the search space (its mutator).
+      options: population, tournament, islands, migration, restarts, constant tuning.
+      rng: the random stream (shared by the islands; resumed with the engine's state).
+      seed_score: the seed's score.
+
+    Attributes:
+      seed: the seed's candidate.
+      islands: one :class:`~symopt.evolution.RegularizedEvolution` per island.
+      best: ``(candidate, score)`` of the best told so far.
+      counters: restarts, migrations and constant variants proposed.
+    """
 
     def __init__(self, seed: Program, space: Space, options: EvolveOptions, *, rng: np.random.Generator,
                  seed_score: Any):
@@ -98,7 +148,16 @@ class Engine:
         return Cand.of(child), str(mutation)
 
     def ask(self, n: int = 1) -> list[Proposal]:
-        """``n`` proposals: waiting constant variants first, then children of tournament winners."""
+        """``n`` proposals: waiting constant variants first, then children of tournament winners.
+
+        The islands take turns.
+
+        Args:
+          n: how many.
+
+        Returns:
+          The proposals.
+        """
         out = []
         while len(out) < n:
             if self.queue:
@@ -111,7 +170,16 @@ class Engine:
         return out
 
     def tell(self, proposal: Proposal | Cand, score: Any, island: int | None = None) -> None:
-        """The score of a proposal (or of a bare candidate for ``island``, as a resumed run replays it)."""
+        """Tell the score of a proposal (or of a bare candidate for ``island``, as a resumed run replays it).
+
+        A new best queues its constant variants (``tune_variants``); migration and restarts follow
+        the count of scores told.
+
+        Args:
+          proposal: a proposal from :meth:`ask`, or a candidate.
+          score: its score (lower is better; any comparable value).
+          island: the island of a bare candidate (default 0; ignored for a proposal).
+        """
         if isinstance(proposal, Proposal):
             cand, island = proposal.candidate, proposal.island
         else:
@@ -158,7 +226,11 @@ class Engine:
 
     # -- persistence ----------------------------------------------------------
     def state(self) -> dict:
-        """A JSON-able snapshot (programs as text); restore it into an Engine built the same way."""
+        """A JSON-able snapshot (programs as text); restore it into an Engine built the same way.
+
+        Returns:
+          The islands, best, queue, counters and random stream.
+        """
         return {
             "islands": [{k: v for k, v in isl.state(lambda c: c.text).items() if k != "rng"} for isl in self.islands],
             "best": [self.best[0].text, score_to_json(self.best[1])],
@@ -170,6 +242,14 @@ class Engine:
         }
 
     def restore(self, st: dict) -> None:
+        """Continue from a snapshot of :meth:`state`.
+
+        Args:
+          st: the snapshot.
+
+        Raises:
+          ValueError: the snapshot has another number of islands.
+        """
         if len(st["islands"]) != len(self.islands):
             raise ValueError(f"checkpoint has {len(st['islands'])} islands, the configuration {len(self.islands)}")
         for isl, s in zip(self.islands, st["islands"]):

@@ -35,12 +35,38 @@ from filekit.nonfinite import none_to_inf
 
 
 def highest_stage(fitness: dict, stages: tuple[str, ...]) -> str | None:
+    """The last of ``stages`` that ``fitness`` holds.
+
+    Args:
+      fitness: ``{stage: value | None}``.
+      stages: the stages, in order.
+
+    Returns:
+      The stage's name, or ``None`` when it holds none.
+
+    >>> highest_stage({"A": 0.9, "B": None}, ("A", "B", "C"))
+    'B'
+    """
     reached = [s for s in stages if s in fitness]
     return reached[-1] if reached else None
 
 
 def selection_score(fitness: dict, stages: tuple[str, ...], rank: str = "ratio") -> tuple:
-    """Sort key (lower is better) of a fitness dict ``{stage: value|None}``."""
+    """Sort key (lower is better) of a fitness dict ``{stage: value|None}``.
+
+    Args:
+      fitness: ``{stage: value | None}``.
+      stages: the stages, in order.
+      rank: ``"ratio"``: the fitness at the highest stage reached, then the higher stage; ``"stage"``:
+        the higher stage, then its fitness.
+
+    Returns:
+      ``(value, -level)`` or ``(-level, value)``; ``(inf, 0)`` when no stage was reached or the
+      fitness there is not finite.
+
+    >>> selection_score({"A": 0.9, "B": 1.2}, ("A", "B", "C"), rank="stage")
+    (-1, 1.2)
+    """
     top = highest_stage(fitness, stages)
     if top is None:
         return (math.inf, 0)
@@ -52,7 +78,14 @@ def selection_score(fitness: dict, stages: tuple[str, ...], rank: str = "ratio")
 
 
 class Promoter:
-    """Per-stage promotion thresholds from the seed's fitness and a window of recent results."""
+    """Per-stage promotion thresholds from the seed's fitness and a window of recent results.
+
+    Args:
+      stages: the stages, in order.
+      promote_top: the fraction promoted, per stage.
+      window: recent results kept per stage.
+      margin: the relative margin by which a candidate must beat the seed.
+    """
 
     def __init__(self, stages: tuple[str, ...], promote_top: dict, window: int = 200, margin: float = 0.0):
         self.stages, self.promote_top, self.window = tuple(stages), dict(promote_top), window
@@ -61,15 +94,29 @@ class Promoter:
         self.seed_fitness: dict = {}
 
     def seed(self, fitness: dict) -> None:
+        """Set the seed's fitness: each stage's bar is at most it, reduced by the margin.
+
+        Args:
+          fitness: the seed's ``{stage: value | None}``.
+        """
         self.seed_fitness = {s: none_to_inf(v) for s, v in fitness.items()}
 
     def record(self, fitness: dict) -> None:
+        """Add an evaluated candidate's results to the windows (the last stage keeps none).
+
+        Args:
+          fitness: ``{stage: value | None}``.
+        """
         for s, v in fitness.items():
             if s in self.recent:
                 self.recent[s].append(none_to_inf(v))
 
     def thresholds(self) -> dict:
-        """``{stage: bar}``: a candidate with fitness <= bar at ``stage`` goes on (last stage: none)."""
+        """The current bars: a candidate with fitness <= bar at ``stage`` goes on.
+
+        Returns:
+          ``{stage: bar}`` for every stage but the last (``None``: no finite bar yet).
+        """
         out = {}
         for s in self.stages[:-1]:
             bar = self.seed_fitness.get(s, math.inf) * (1.0 - self.margin)
@@ -81,14 +128,35 @@ class Promoter:
         return out
 
     def state(self) -> dict:
+        """The JSON-able windows (for checkpoints).
+
+        Returns:
+          ``{stage: recent values}`` (``None`` for a value that is not finite).
+        """
         return {s: [None if not math.isfinite(v) else v for v in d] for s, d in self.recent.items()}
 
     def restore(self, state: dict) -> None:
+        """Continue from the windows of :meth:`state`.
+
+        Args:
+          state: the snapshot.
+        """
         for s, vals in state.items():
             self.recent[s] = deque((none_to_inf(v) for v in vals), maxlen=self.window)
 
 
 def promoted(value, bar) -> bool:
-    """Whether a stage fitness ``value`` clears the bar (``None`` bar: nothing finite is known yet)."""
+    """Whether a stage fitness ``value`` clears the bar.
+
+    Args:
+      value: the fitness (``None``: not finite).
+      bar: the bar (``None``: nothing finite is known yet: every finite value clears it).
+
+    Returns:
+      True when ``value`` is finite and at most ``bar``.
+
+    >>> promoted(0.9, 1.0), promoted(1.1, 1.0), promoted(None, None)
+    (True, False, False)
+    """
     v = none_to_inf(value)
     return math.isfinite(v) and (bar is None or v <= bar)

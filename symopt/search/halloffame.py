@@ -24,6 +24,13 @@ KEYS = ("hash", "program", "fitness", "eval_id", "parent")
 
 
 class HallOfFame:
+    """The ``size`` best unique programs: stage reached first, then fitness there, then ``eval_id``.
+
+    Args:
+      size: the most entries.
+      stages: the stages, in order.
+    """
+
     def __init__(self, size: int, stages: tuple[str, ...]):
         self.size, self.stages = size, tuple(stages)
         self._by_hash: dict[str, dict] = {}
@@ -32,7 +39,16 @@ class HallOfFame:
         return (*selection_score(e["fitness"], self.stages, "stage"), e["eval_id"])
 
     def add(self, record: dict) -> bool:
-        """Offer an evaluated candidate; True if the hall of fame changed."""
+        """Offer an evaluated candidate.
+
+        A program already held is replaced only by a better record of it (keeping its scores).
+
+        Args:
+          record: a log record (``hash``, ``program``, ``fitness``, ``eval_id``, ``parent``).
+
+        Returns:
+          True if the hall of fame changed.
+        """
         entry = {k: record[k] for k in KEYS}
         old = self._by_hash.get(entry["hash"])
         if old is not None and self._key(old) <= self._key(entry):
@@ -47,22 +63,57 @@ class HallOfFame:
         return True
 
     def entries(self) -> list[dict]:
-        """Best first."""
+        """The entries, best first.
+
+        Returns:
+          The entries (``hash``, ``program``, ``fitness``, ``eval_id``, ``parent``, and ``meta`` and
+          ``heldout`` once scored).
+        """
         return sorted(self._by_hash.values(), key=self._key)
 
     def get(self, hash_: str) -> dict | None:
+        """The entry of a program.
+
+        Args:
+          hash_: its functional hash.
+
+        Returns:
+          The entry, or ``None`` when it is not held.
+        """
         return self._by_hash.get(hash_)
 
     def best(self) -> dict | None:
+        """The best entry.
+
+        Returns:
+          It, or ``None`` when empty.
+        """
         e = self.entries()
         return e[0] if e else None
 
     def set_scores(self, hash_: str, meta, heldout) -> None:
+        """Attach meta-validation scores to an entry (ignored when it is not held).
+
+        Args:
+          hash_: the program's functional hash.
+          meta: its meta-validation fitness.
+          heldout: its fitness on the held-out seeds.
+        """
         if hash_ in self._by_hash:
             self._by_hash[hash_].update(meta=meta, heldout=heldout)
 
     def state(self) -> list[dict]:
+        """The JSON-able entries (for checkpoints).
+
+        Returns:
+          :meth:`entries`.
+        """
         return self.entries()
 
     def restore(self, entries: list[dict]) -> None:
+        """Continue from the entries of :meth:`state`.
+
+        Args:
+          entries: the snapshot.
+        """
         self._by_hash = {e["hash"]: dict(e) for e in entries}

@@ -109,6 +109,10 @@ def evolve(seed_program: Program | str, fitness: Fitness, *, budget: int, space:
     Returns:
       A :class:`SearchResult` with ``best``, ``best_fitness``, ``history`` (one
       :class:`Record` per candidate, in evaluation order), ``hall_of_fame`` and ``counters``.
+
+    Raises:
+      UserError: a bad budget, option, space or seed program, a fitness that is not callable, or
+        one that does not return one value per program.
     """
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
         raise UserError(f"budget must be a positive integer, got {budget!r}")

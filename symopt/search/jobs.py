@@ -19,9 +19,20 @@ from symopt.search.protocols import WorkerPool
 
 @dataclasses.dataclass
 class Job:
-    """One batch: candidates (``cands``: id, program, hash, parent, mutation, known, cached, island) and the
-    promotion ``thresholds`` for an eval job; ``items`` / ``hashes`` / ``evaluations`` /
-    ``heldout_seeds`` for a meta job."""
+    """One batch of work.
+
+    Attributes:
+      id: the job's number (``None`` for the meta job that only marks where the top's scores are logged).
+      kind: ``"eval"`` or ``"meta"``.
+      cands: an eval job's candidates (``id``, ``program``, ``hash``, ``parent``, ``mutation``,
+        ``known``, ``cached``, ``island``).
+      thresholds: an eval job's promotion bars, per stage.
+      items: a meta job's programs (``hash``, ``program``, ``stage``).
+      hashes: the hall of fame whose scores the marking meta job logs.
+      evaluations: candidates evaluated when the meta job was made.
+      heldout_seeds: the seeds a meta job re-scores on.
+      submitted: whether a worker runs it (cache hits and replayed candidates need none).
+    """
 
     id: int | None
     kind: str
@@ -34,10 +45,26 @@ class Job:
     submitted: bool = False
 
     def to_json(self) -> dict:
+        """The job as JSON (for checkpoints).
+
+        Returns:
+          Its fields.
+        """
         return dataclasses.asdict(self)
 
     @classmethod
     def from_json(cls, data: dict) -> Job:
+        """The job :meth:`to_json` wrote (unknown keys ignored, missing ones at their defaults).
+
+        Args:
+          data: the JSON fields.
+
+        Returns:
+          The job.
+
+        >>> Job.from_json(Job(3, "eval", evaluations=5).to_json() | {"extra": 1}).evaluations
+        5
+        """
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
@@ -45,8 +72,18 @@ class Job:
 class Scheduler:
     """Numbers, submits and collects jobs in submission order (see the module docstring).
 
-    ``known(hash, thresholds) -> (stages known from the cache, settled)`` tells which candidates
-    need no evaluation; ``stages`` are the funnel stages the search uses.
+    Args:
+      pool: the worker pool.
+      known: ``known(hash, thresholds) -> (stages known from the cache, settled)``: which candidates
+        need no evaluation.
+      stages: the funnel stages the search uses.
+      where: the run directory (named in errors).
+
+    Attributes:
+      pending: the jobs submitted and not collected, in submission order.
+      next_eval_id: the id of the next candidate.
+      next_job_id: the id of the next job.
+      busy_seconds: the seconds workers spent on the jobs answered.
     """
 
     def __init__(self, pool: WorkerPool, known: Callable, stages: tuple[str, ...], where: str):
@@ -57,10 +94,23 @@ class Scheduler:
         self.busy_seconds = 0.0
 
     def eval_in_flight(self) -> int:
+        """Eval jobs submitted and not collected.
+
+        Returns:
+          Their number.
+        """
         return sum(j.kind == "eval" for j in self.pending)
 
     def eval_job(self, entries: list[tuple], thresholds: dict) -> Job:
-        """A new eval job of ``(cand, parent hash, mutation, island)`` entries, numbered (not submitted)."""
+        """A new eval job, its candidates numbered (not submitted).
+
+        Args:
+          entries: ``(cand, parent hash, mutation, island)`` per candidate.
+          thresholds: the promotion bar per stage.
+
+        Returns:
+          The job.
+        """
         cands = []
         for cand, parent, mutation, island in entries:
             known, settled = self.known(cand.hash, thresholds)
@@ -82,7 +132,11 @@ class Scheduler:
             if items else None
 
     def submit(self, job: Job) -> None:
-        """Send ``job`` to the pool when a worker must run it, and queue it for collection."""
+        """Send ``job`` to the pool when a worker must run it, and queue it for collection.
+
+        Args:
+          job: the job.
+        """
         payload = self._payload(job)
         if payload is not None:
             self.pool.submit(job.id, payload)
@@ -90,19 +144,43 @@ class Scheduler:
         self.pending.append(job)
 
     def submit_meta(self, items: list[dict], hashes: list[str], evaluations: int, heldout: list[int]) -> None:
-        """One job per item (so they spread over the workers), then the job that logs ``hashes``."""
+        """Queue meta-validation: one job per item (so they spread over the workers), then the job that logs ``hashes``.
+
+        Args:
+          items: the programs to meta-validate (``hash``, ``program``, ``stage``).
+          hashes: the hall of fame whose scores are logged once the items are answered.
+          evaluations: candidates evaluated so far.
+          heldout: the held-out seeds the programs are re-scored on.
+        """
         for item in items:
             self.submit(Job(self._job_id(), "meta", items=[item], evaluations=evaluations, heldout_seeds=heldout))
         self.pending.append(Job(None, "meta", hashes=hashes, evaluations=evaluations, heldout_seeds=heldout))
 
     def submit_raw(self, payload: dict) -> int:
-        """A job outside the queue (e.g. scoring the seed on one stage): its id, for :meth:`answer`."""
+        """Submit a job outside the queue (e.g. scoring the seed on one stage).
+
+        Args:
+          payload: the job (see :mod:`symopt.search.workers`).
+
+        Returns:
+          Its id, for :meth:`answer`.
+        """
         job_id = self._job_id()
         self.pool.submit(job_id, payload)
         return job_id
 
     def answer(self, job_id: int) -> tuple[dict, str]:
-        """A worker's answer; a configuration error it met becomes one UserError line here."""
+        """Wait for a worker's answer to job ``job_id``.
+
+        Args:
+          job_id: the job's id.
+
+        Returns:
+          ``(answer, worker name)``.
+
+        Raises:
+          UserError: the worker met a configuration error (one line).
+        """
         res, worker = self.pool.result(job_id)
         if res.get("error"):
             raise UserError(res["error"])
@@ -110,7 +188,19 @@ class Scheduler:
         return res, worker
 
     def collect(self, job: Job) -> dict:
-        """``{eval id: (fitness, seconds, worker) | replayed record}`` (or ``{"meta": results}``)."""
+        """The results of ``job``, waiting for its worker if it has one.
+
+        Args:
+          job: a job of :attr:`pending`.
+
+        Returns:
+          ``{eval id: (fitness, seconds, worker) | replayed record}`` (cache hits: ``(known, 0.0,
+          "cache")``), or ``{"meta": results}`` for a submitted meta job.
+
+        Raises:
+          UserError: a worker's configuration error, or a replayed record whose hash is not the
+            checkpoint's.
+        """
         out = {}
         if job.submitted:
             res, worker = self.answer(job.id)
@@ -130,11 +220,21 @@ class Scheduler:
         return out
 
     def state(self) -> dict:
+        """The JSON-able snapshot of the scheduler (for checkpoints).
+
+        Returns:
+          The ids, busy seconds and the jobs pending.
+        """
         return {"next_eval_id": self.next_eval_id, "next_job_id": self.next_job_id,
                 "busy_seconds": self.busy_seconds, "pending": [j.to_json() for j in self.pending]}
 
     def restore(self, st: dict, replay: dict[int, dict]) -> None:
-        """Continue from a checkpoint: ids, the replayed records, and the jobs in flight resubmitted."""
+        """Continue from a checkpoint: ids, the replayed records, and the jobs in flight resubmitted.
+
+        Args:
+          st: the snapshot of :meth:`state`.
+          replay: eval id -> record logged after the checkpoint (not evaluated again).
+        """
         self.next_eval_id, self.next_job_id = st["next_eval_id"], st["next_job_id"]
         self.busy_seconds = float(st.get("busy_seconds", 0.0))
         self.replay = dict(replay)

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 
 class MetaValidation:
-    """The meta-validation of one :class:`~symopt.search.driver.Search` (its scores and its log)."""
+    """The meta-validation of one :class:`~symopt.search.driver.Search` (its scores and its log).
+
+    Args:
+      search: the search.
+
+    Attributes:
+      scores: hash -> ``[meta, heldout]``.
+      logged: ``(evaluations, hash)`` of the lines already in ``meta_validation.jsonl``.
+    """
 
     def __init__(self, search):
         self.search = search
@@ -18,7 +26,14 @@ class MetaValidation:
         self.logged: set = set()              # (evaluations, hash) lines already in the log
 
     def heldout_stage(self, entry: dict) -> str:
-        """Where held-out seeds re-score an entry: its highest stage, or the configured one."""
+        """Where held-out seeds re-score an entry: its highest stage, or the configured one.
+
+        Args:
+          entry: a hall-of-fame entry.
+
+        Returns:
+          The stage's name.
+        """
         want = self.search.cfg.funnel.heldout_stage
         return [s for s in self.search.stages if s in entry["fitness"]][-1] if want == "highest" else want
 
@@ -34,7 +49,12 @@ class MetaValidation:
         s.jobs.submit_meta(items, [e["hash"] for e in top], s.counters["candidates"], heldout)
 
     def tell(self, job, results: list[dict]) -> None:
-        """Record a meta job's results; the logging job writes one line per program of the top."""
+        """Record a meta job's results; the logging job writes one line per program of the top.
+
+        Args:
+          job: the meta job (its ``hashes`` and ``evaluations`` for the logging job).
+          results: the workers' results (``hash``, ``meta``, ``heldout``).
+        """
         s = self.search
         for r in results:
             self.scores[r["hash"]] = [r["meta"], r["heldout"]]

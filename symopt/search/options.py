@@ -78,15 +78,34 @@ class EvolveOptions:
 
     @property
     def island_size(self) -> int:
+        """Members of one island's population (``population // islands``)."""
         return self.population // self.islands
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
+        """The options' names.
+
+        Returns:
+          The field names, in declaration order.
+
+        >>> EvolveOptions.names()[:3]
+        ('population', 'tournament', 'niche_limit')
+        """
         return tuple(f.name for f in dataclasses.fields(cls))
 
     @classmethod
     def from_kwargs(cls, options: dict) -> EvolveOptions:
-        """Options from keyword arguments; an unknown name is one line with the closest known one."""
+        """Options from keyword arguments.
+
+        Args:
+          options: option name -> value (the others keep their defaults).
+
+        Returns:
+          The validated options.
+
+        Raises:
+          UserError: an unknown name (one line with the closest known one) or a bad value.
+        """
         for key in options:
             if key not in cls.names():
                 close = difflib.get_close_matches(key, cls.names(), n=1)
@@ -96,8 +115,13 @@ class EvolveOptions:
 
     @classmethod
     def from_config(cls, cfg: Config) -> EvolveOptions:
-        """Options of a resolved ``symopt search`` config: its ``[evolution]`` section, ``search.lr_linear``
-        and ``ray.batch_size``.
+        """Options of a resolved ``symopt search`` config.
+
+        Args:
+          cfg: the configuration; its ``[evolution]`` section, ``search.lr_linear`` and ``ray.batch_size`` are read.
+
+        Returns:
+          The validated options.
 
         >>> from symopt.config import load_config
         >>> cfg = load_config(overrides={"evolution": {"population": 12, "tournament": 3}})

@@ -24,8 +24,17 @@ _JOB_IDS = itertools.count(1 << 40)   # far above the search driver's job ids
 
 
 class PoolEvaluator:
-    def __init__(self, pool, funnel: str):
+    """A :class:`~symopt.search.protocols.StageEvaluator` whose programs are scored by a pool's workers.
 
+    Args:
+      pool: the worker pool (:class:`~symopt.search.protocols.WorkerPool`).
+      funnel: the funnel's name (the workers' own).
+
+    Attributes:
+      funnel: the loaded funnel.
+    """
+
+    def __init__(self, pool, funnel: str):
         self.pool = pool
         self.funnel = load_funnel(funnel)
 
@@ -47,12 +56,41 @@ class PoolEvaluator:
         return out
 
     def evaluate(self, programs: Sequence[Program], stage: str, seeds=None) -> list[float]:
+        """Fitness per program, as :meth:`symopt.evaluation.Evaluator.evaluate`, split over the workers.
+
+        Args:
+          programs: the programs.
+          stage: the stage's name.
+          seeds: the training seeds (default: the stage's).
+
+        Returns:
+          One fitness per program (``inf`` for invalid or diverged).
+        """
         return [none_to_inf(x) for x in self._split(programs, stage=stage, seeds=seeds)]
 
     def evaluate_losses(self, programs: Sequence[Program], stage: str, seeds=None) -> list[list[float]]:
+        """Raw validation losses, as :meth:`symopt.evaluation.Evaluator.evaluate_losses`, split over the workers.
+
+        Args:
+          programs: the programs.
+          stage: the stage's name.
+          seeds: the training seeds (default: the stage's).
+
+        Returns:
+          Per program, one loss per seed.
+        """
         return [[none_to_inf(x) for x in row] for row in self._split(programs, stage=stage, seeds=seeds, losses=True)]
 
     def evaluate_stages(self, program: Program, stages: Sequence[str]) -> dict[str, float]:
+        """The fitness of one program on several stages, one job per stage (run in parallel).
+
+        Args:
+          program: the program.
+          stages: the stages' names.
+
+        Returns:
+          stage -> fitness.
+        """
         text = format_program(program)
         jobs = [{"kind": "score", "items": [{"program": text}], "stage": s, "seeds": None} for s in stages]
         return {s: none_to_inf(r[0]) for s, r in zip(stages, self._run(jobs))}

@@ -1,8 +1,8 @@
-"""The seams of the search: what a worker pool and a stage evaluator must offer.
+r"""The seams of the search: what a worker pool and a stage evaluator must offer.
 
-``symopt.search.workers.Pool`` / ``RayPool`` are :class:`WorkerPool`\\ s;
+``symopt.search.workers.Pool`` / ``RayPool`` are :class:`WorkerPool`\ s;
 ``symopt.evaluation.Evaluator`` and ``symopt.search.pool_evaluator.PoolEvaluator`` are
-:class:`StageEvaluator`\\ s (the measured simplifier and the main job's post-search phases take
+:class:`StageEvaluator`\ s (the measured simplifier and the main job's post-search phases take
 either).  Structural typing: nothing needs to inherit from these.
 """
 
@@ -21,10 +21,22 @@ class WorkerPool(Protocol):
     size: int
 
     def submit(self, job_id: int, job: dict) -> None:
-        """Queue ``job``; it may start at once."""
+        """Queue ``job``; it may start at once.
+
+        Args:
+          job_id: the job's id (unique among those not answered).
+          job: the JSON-able job.
+        """
 
     def result(self, job_id: int) -> tuple[dict, str]:
-        """Block until job ``job_id`` is answered: ``(answer, worker name)``."""
+        """Block until job ``job_id`` is answered.
+
+        Args:
+          job_id: a submitted job's id.
+
+        Returns:
+          ``(answer, worker name)``.
+        """
 
     def close(self) -> None:
         """Stop the workers."""
@@ -37,7 +49,25 @@ class StageEvaluator(Protocol):
     funnel: Any
 
     def evaluate(self, programs: Sequence[Program], stage: str, seeds=None) -> list[float]:
-        """Fitness per program on ``stage`` (``math.inf`` when invalid or diverged)."""
+        """Fitness per program on ``stage``.
+
+        Args:
+          programs: the programs.
+          stage: the stage's name.
+          seeds: the training seeds (default: the stage's).
+
+        Returns:
+          One fitness per program (``math.inf`` when invalid or diverged).
+        """
 
     def evaluate_losses(self, programs: Sequence[Program], stage: str, seeds=None) -> list[list[float]]:
-        """Raw validation losses per program and seed."""
+        """Raw validation losses per program and seed.
+
+        Args:
+          programs: the programs.
+          stage: the stage's name.
+          seeds: the training seeds (default: the stage's).
+
+        Returns:
+          Per program, one loss per seed.
+        """

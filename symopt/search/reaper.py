@@ -19,7 +19,17 @@ MARK = "SYMOPT_RAY_OWNER"
 
 
 def marked(value: str) -> list[int]:
-    """Pids of the processes (other than this one) whose environment holds ``SYMOPT_RAY_OWNER=value``."""
+    """Pids of the processes (other than this one) whose environment holds ``SYMOPT_RAY_OWNER=value``.
+
+    Args:
+      value: the mark of one embedded Ray.
+
+    Returns:
+      Their pids (none where ``/proc`` is absent; another user's processes are skipped).
+
+    >>> marked("no-such-mark")
+    []
+    """
     needle = f"\0{MARK}={value}\0".encode()
     found = []
     for proc in Path("/proc").iterdir() if Path("/proc").is_dir() else ():
@@ -34,6 +44,13 @@ def marked(value: str) -> list[int]:
 
 
 def main(value: str) -> None:
+    """Wait until the driver's end of the pipe on stdin closes, then kill every process marked ``value``.
+
+    SIGINT, SIGTERM and SIGHUP are ignored, so that the reaper outlives the driver's job.
+
+    Args:
+      value: the mark of the driver's embedded Ray.
+    """
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)       # outlive the driver's job: this runs after it ends
     sys.stdin.buffer.read()                      # returns when the driver's end of the pipe closes

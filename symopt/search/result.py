@@ -13,9 +13,16 @@ from search_space.program import Program
 class Record:
     """One evaluated candidate, in evaluation order.
 
-    ``fitness`` is the score (lower is better, ``inf`` for invalid); ``cached`` says
-    that an equivalent program (same functional hash) was scored before, so this
-    one cost no fitness call.  ``parent`` is ``None`` for the seed.
+    Attributes:
+      eval_id: its position in evaluation order.
+      program: the candidate.
+      fitness: its score (lower is better, ``inf`` for invalid).
+      hash: its functional hash.
+      parent: the program it was mutated from (``None`` for the seed).
+      mutation: how it was made from ``parent`` (``"seed"`` for the seed).
+      cached: an equivalent program (same functional hash) was scored before, so this one cost no
+        fitness call.
+      island: the island it was bred on.
     """
 
     eval_id: int
@@ -32,11 +39,14 @@ class Record:
 class SearchResult:
     """The outcome of :func:`symopt.search.evolve` or :func:`symopt.search.run_search`.
 
-    ``best`` / ``best_fitness``: the best program found and its fitness (a float for
-    ``evolve``; a dict of stage -> fitness for a funnel search).  ``history``: every
-    candidate in evaluation order (``evolve``; a funnel search logs it in its run
-    directory instead).  ``hall_of_fame``: the best unique programs.  ``counters``:
-    candidates, evaluations, cache hits, restarts and other figures.
+    Attributes:
+      best: the best program found.
+      best_fitness: its fitness (a float for ``evolve``; a dict of stage -> fitness for a funnel search).
+      hall_of_fame: the best unique programs.
+      counters: candidates, evaluations, cache hits, restarts and other figures.
+      history: every candidate in evaluation order (``evolve``; a funnel search logs it in its run
+        directory instead).
+      run_dir: the run directory (a funnel search).
     """
 
     best: Program | None

@@ -29,15 +29,21 @@ IDENTITY_KEYS = {  # section -> keys (None: every key of the section)
 
 
 def identity(cfg: Config) -> dict:
-    """The configuration keys that define a run's results (``"section.key": value``), and the functional
-    hash of its seed program (``"seed_program.hash"``: a seed file may change under its name).
+    """The configuration keys that define a run's results, and the functional hash of its seed program.
+
+    The hash is there because a seed file may change under its name.
+
+    Args:
+      cfg: the resolved configuration.
+
+    Returns:
+      ``{"section.key": value}`` for the keys of ``IDENTITY_KEYS``, plus ``"seed_program.hash"``.
 
     >>> from symopt.config import load_config
     >>> keys = identity(load_config())
     >>> keys["funnel.name"], keys["search.seed"], "search.budget" in keys
     ('default', 0, False)
     """
-
     data = cfg.to_dict()
     keys = {f"{section}.{key}": value for section, wanted in IDENTITY_KEYS.items()
             for key, value in data[section].items() if wanted is None or key in wanted}
@@ -46,7 +52,15 @@ def identity(cfg: Config) -> dict:
 
 
 def resume_config(path: str | os.PathLike, overrides: dict | None = None) -> Config:
-    """The resolved config of the run at ``path`` with ``overrides`` applied (nothing is written)."""
+    """The resolved config of the run at ``path`` with ``overrides`` applied (nothing is written).
+
+    Args:
+      path: the run directory.
+      overrides: ``{section: {key: value}}`` from the command line.
+
+    Returns:
+      The configuration: the defaults, the run's ``config.toml``, then the overrides.
+    """
     rundir = RunDir.open(path)
     cfg = merge(default_config(), rundir.config(), str(rundir.child(CONFIG)))
     return merge(cfg, overrides, "command line") if overrides else cfg
@@ -54,7 +68,13 @@ def resume_config(path: str | os.PathLike, overrides: dict | None = None) -> Con
 
 @dataclasses.dataclass
 class Plan:
-    """What a resume starts from: the checkpoint's state (None: rebuild from the log) and the log."""
+    """What a resume starts from.
+
+    Attributes:
+      state: the checkpoint's state (``None``: rebuild from the log).
+      records: the log's records.
+      torn: the log's unfinished last line (empty when none).
+    """
 
     state: dict | None
     records: list[dict]
@@ -74,7 +94,19 @@ def _check_identity(rundir: RunDir, cfg: Config, records: list[dict]) -> None:
 
 
 def plan(rundir: RunDir, cfg: Config) -> Plan:
-    """Check that the run at ``rundir`` can be resumed with ``cfg``, reading only (see the module docstring)."""
+    """Check that the run at ``rundir`` can be resumed with ``cfg``, reading only (see the module docstring).
+
+    Args:
+      rundir: the run directory.
+      cfg: the configuration the run continues with.
+
+    Returns:
+      The :class:`Plan`.
+
+    Raises:
+      UserError: a key of :func:`identity` or the seed program differs from the run's, the log is
+        damaged, or it holds fewer candidates than the checkpoint counts.
+    """
     state = rundir.checkpoint()
     torn = rundir.torn_tail()
     with warnings.catch_warnings():
@@ -107,7 +139,13 @@ def _rebuilt(log, records: list[dict], torn: bytes) -> Plan:
 
 
 def apply(rundir: RunDir, cfg: Config, p: Plan) -> None:
-    """The writes of a resume that :func:`plan` accepted: the config (with its overrides), the torn line cut."""
+    """The writes of a resume that :func:`plan` accepted: the config (with its overrides), the torn line cut.
+
+    Args:
+      rundir: the run directory.
+      cfg: the configuration the run continues with (written when it differs).
+      p: the plan.
+    """
     if dumps(cfg) != rundir.child(CONFIG).read_text(encoding="utf-8"):
         rundir.write_config(dumps(cfg))
     if p.torn:

@@ -30,13 +30,29 @@ __all__ = ["default_run_dir", "make_pool", "resume_config", "run_search"]
 
 
 def default_run_dir() -> str:
+    """The run directory of a search given none: ``runs/search-<UTC date and time>``.
+
+    Returns:
+      The relative path.
+
+    >>> default_run_dir().startswith(os.path.join("runs", "search-"))
+    True
+    """
     return os.path.join("runs", time.strftime("search-%Y%m%d-%H%M%S", time.gmtime()))
 
 
 def make_pool(cfg: Config):
-    """The worker pool of ``cfg``: in this process (``ray.workers = 0``) or Ray actors on the cluster of
-    ``ray.address`` (started or joined, its capacity checked: :func:`symopt.search.cluster.connect`)."""
+    """The worker pool of ``cfg``: in this process (``ray.workers = 0``) or Ray actors.
 
+    The actors run on the cluster of ``ray.address``, started or joined and its capacity checked
+    (:func:`symopt.search.cluster.connect`).
+
+    Args:
+      cfg: the resolved configuration.
+
+    Returns:
+      A :class:`~symopt.search.workers.Pool` or a :class:`~symopt.search.workers.RayPool`.
+    """
     rc, name, grid = cfg.ray, cfg.funnel.name, cfg.funnel.lr_grid
     _, _, funnel, _ = start_parts(cfg)
     if rc.workers == 0:
@@ -59,8 +75,10 @@ def _created(config: Config) -> RunDir:
 
 
 def _resumed(path, config: Config) -> tuple[RunDir, resuming.Plan]:
-    """The run directory to continue (locked) and what it resumes from; reads only, so that a refused
-    resume changes no file."""
+    """The run directory to continue (locked) and what it resumes from.
+
+    It reads only, so that a refused resume changes no file.
+    """
     rundir = RunDir.open(path).lock()     # one writer per run directory: see RunDir.lock
     try:
         return rundir, resuming.plan(rundir, config)
@@ -71,7 +89,24 @@ def _resumed(path, config: Config) -> tuple[RunDir, resuming.Plan]:
 
 def run_search(config: Config, *, resume: str | os.PathLike | None = None, pool=None,
                progress: Progress | None = None) -> SearchResult:
-    """Run (or, with ``resume=DIR``, continue) a search configured by ``config`` (see :mod:`symopt.config`)."""
+    """Run (or, with ``resume=DIR``, continue) a search configured by ``config`` (see :mod:`symopt.config`).
+
+    A fresh run is sized for the evaluators' device (:func:`symopt.search.device.adapt`) unless a
+    pool is given; a fresh run that fails leaves no run directory behind.
+
+    Args:
+      config: the resolved configuration.
+      resume: the run directory to continue (its configuration is checked against ``config``).
+      pool: the worker pool to use (default: :func:`make_pool`'s, closed at the end).
+      progress: where progress is reported (default: none).
+
+    Returns:
+      The search's result.
+
+    Raises:
+      UserError: the configuration, the run directory or the cluster refuses the start.
+      ProgramError: the seed program is unreadable, invalid or outside the space.
+    """
     start_parts(config)
     rundir, plan = None, None
     if resume is None:

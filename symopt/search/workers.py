@@ -6,7 +6,9 @@ A job is a JSON-able dict:
   "stages": [...]}``: every item runs the first stage, then goes on to the next of ``stages`` (default: the
   funnel's) while it clears the stage's bar (stages in ``known`` come from the cache and are not re-run);
 * ``{"kind": "meta", "items": [{"hash", "program", "stage"}], "heldout_seeds": [...]}``:
-  meta-validation and held-out-seed re-scoring of hall-of-fame programs.
+  meta-validation and held-out-seed re-scoring of hall-of-fame programs;
+* ``{"kind": "score", "items": [{"program"}], "stage", "seeds", "losses"}``: plain scoring on one
+  stage, fitness per program (raw losses per program and seed with ``losses``).
 
 The answer is ``{"results": [...], "busy": seconds, "pid": int}``.  ``Pool`` runs
 jobs in the driver (no Ray); ``RayPool`` runs them on Ray actors (one Ray node or
@@ -35,7 +37,13 @@ from symopt.search.funnel import promoted
 MAX_TIMEOUTS = 2    # a batch that runs past the deadline more often than this stops the search
 
 class Evaluation:
-    """Runs jobs on one evaluator (built once, on first use)."""
+    """Runs jobs on one evaluator (built once, on first use).
+
+    Args:
+      funnel: the funnel's name.
+      strategy: the evaluation strategy (see :func:`symopt.evaluation.make_evaluator`).
+      lr_grid: the programs' lr scales (see :func:`symopt.evaluation.make_evaluator`).
+    """
 
     def __init__(self, funnel: str, strategy: str = "auto", lr_grid=None):
         self.funnel_name, self.strategy, self.lr_grid = funnel, strategy, lr_grid
@@ -43,22 +51,38 @@ class Evaluation:
 
     @property
     def evaluator(self):
+        """The :class:`~symopt.evaluation.Evaluator`, built on first use."""
         if self._ev is None:
 
             self._ev = make_evaluator(self.funnel_name, strategy=self.strategy, lr_grid=self.lr_grid)
         return self._ev
 
     def warm(self, stages: list[str]) -> dict:
-        """Build what the stages need (strategy measured, interpreter compiled, reference losses)."""
+        """Build what the stages need (strategy measured, interpreter compiled, reference losses).
 
+        Args:
+          stages: the stages' names.
+
+        Returns:
+          ``{"busy": seconds, "pid": this process's pid}``.
+        """
         start = time.perf_counter()
         for stage in stages:
             self.evaluator.evaluate([load_seed(REFERENCE)], stage)
         return {"busy": time.perf_counter() - start, "pid": os.getpid()}
 
     def run(self, job: dict) -> dict:
-        """The job's answer; a configuration error (e.g. lanes that do not fit in memory) comes back as
-        ``{"error": line}`` for the driver to raise, so it stays one line across processes."""
+        """The job's answer.
+
+        A configuration error (e.g. lanes that do not fit in memory) comes back as ``{"error": line}``
+        for the driver to raise, so it stays one line across processes.
+
+        Args:
+          job: the job (see the module docstring).
+
+        Returns:
+          ``{"results": [...], "busy": seconds, "pid": int}`` (and ``"error"`` for a configuration error).
+        """
         try:
             return self._run(job)
         except UserError as exc:
@@ -108,9 +132,16 @@ class Evaluation:
 
 
 class Pool:
-    """In-process evaluation (``workers = 0``): one background thread runs the jobs in submission order,
-    so the driver proposes the next batch while an accelerator trains this one (JAX releases the
-    interpreter lock while the device works)."""
+    """In-process evaluation (``workers = 0``): one background thread runs the jobs in submission order.
+
+    The driver proposes the next batch while an accelerator trains this one (JAX releases the
+    interpreter lock while the device works).
+
+    Args:
+      funnel: the funnel's name.
+      lr_grid: the programs' lr scales (see :func:`symopt.evaluation.make_evaluator`).
+      strategy: the evaluation strategy.
+    """
 
     size = 1
 
@@ -120,20 +151,50 @@ class Pool:
         self.jobs: dict[int, Future] = {}
 
     def submit(self, job_id: int, job: dict) -> None:
+        """Queue ``job`` for the background thread.
+
+        Args:
+          job_id: the job's id.
+          job: the job.
+        """
         self.jobs[job_id] = self.executor.submit(self.evaluation.run, job)
 
     def result(self, job_id: int) -> tuple[dict, str]:
+        """Block until job ``job_id`` is answered.
+
+        Args:
+          job_id: a submitted job's id.
+
+        Returns:
+          ``(answer, "local")``.
+        """
         return self.jobs.pop(job_id).result(), "local"
 
     def worker_pids(self) -> list[int]:
+        """The pids of the processes that evaluate.
+
+        Returns:
+          This process's pid.
+        """
         return [os.getpid()]
 
     def close(self) -> None:
+        """Stop the thread once the running job ends; queued jobs are cancelled."""
         self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 def worker_env(gpus_per_worker: float) -> dict:
-    """Environment of one worker: one intra-op thread for XLA and BLAS unless it has a GPU share."""
+    """Environment of one worker: one intra-op thread for XLA and BLAS, and no preallocation with a GPU share.
+
+    Args:
+      gpus_per_worker: the worker's GPU share.
+
+    Returns:
+      The environment variables to set.
+
+    >>> worker_env(0.0)["OMP_NUM_THREADS"], "XLA_PYTHON_CLIENT_PREALLOCATE" in worker_env(0.5)
+    ('1', True)
+    """
     env = {
         "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
@@ -151,6 +212,21 @@ class RayPool:
     that dies (its process killed, its node gone) has its jobs put back at the front of the queue for
     the workers that are up; it rejoins when Ray has restarted it, or is replaced by a new actor once
     its restarts are spent.  A job running past ``deadline`` gets its worker killed (and restarted).
+
+    Args:
+      funnel: the funnel's name.
+      workers: the number of actors (one CPU each).
+      gpus_per_worker: each actor's GPU share.
+      max_restarts: restarts Ray gives an actor before it is replaced.
+      deadline: seconds a job may run before its worker is killed, and all workers may be down
+        before :meth:`result` gives up.
+      warm: stages every worker builds at once, before its first job.
+      place_timeout: seconds Ray has to start the actors.
+      lr_grid: the programs' lr scales (see :func:`symopt.evaluation.make_evaluator`).
+      strategy: the evaluation strategy.
+
+    Raises:
+      UserError: Ray could not start the workers within ``place_timeout``.
     """
 
     DEPTH = 2
@@ -219,6 +295,12 @@ class RayPool:
         return sorted((j for j, k in self.where.items() if k == i and j in self.refs), key=self.order.get)
 
     def submit(self, job_id: int, job: dict) -> None:
+        """Queue ``job``; it goes to a worker with fewer than ``DEPTH`` jobs.
+
+        Args:
+          job_id: the job's id.
+          job: the job.
+        """
         self.jobs[job_id] = job
         self.order[job_id] = self.submitted
         self.submitted += 1
@@ -271,7 +353,19 @@ class RayPool:
             self.started[k] = self.started[k] or time.monotonic()
 
     def result(self, job_id: int) -> tuple[dict, str]:
-        """Block until job ``job_id`` is done (other jobs finishing meanwhile are kept)."""
+        """Block until job ``job_id`` is done (other jobs finishing meanwhile are kept).
+
+        Args:
+          job_id: a submitted job's id.
+
+        Returns:
+          ``(answer, worker name)``.
+
+        Raises:
+          KeyError: no such job was submitted.
+          UserError: a batch ran past the deadline more than ``MAX_TIMEOUTS`` times, or no worker has
+            been up for the deadline.
+        """
         ray = self.ray
         if job_id not in self.jobs:
             raise KeyError(f"no job {job_id!r} was submitted")
@@ -314,8 +408,11 @@ class RayPool:
                 self.started[j] = now
 
     def _kill(self, i: int) -> None:
-        """Kill worker ``i`` so that Ray restarts it.  A hung process may not answer Ray's own kill
-        request (it is stuck or stopped), so on this host it gets a SIGKILL by pid; elsewhere ray.kill."""
+        """Kill worker ``i`` so that Ray restarts it.
+
+        A hung process may not answer Ray's own kill request (it is stuck or stopped), so on this host
+        it gets a SIGKILL by pid; elsewhere ray.kill.
+        """
         pid, host, _node = self.identity[i]
         self.killed += 1
         if host == self.local_node:
@@ -327,13 +424,23 @@ class RayPool:
             self.ray.kill(self.actors[i], no_restart=False)
 
     def nodes(self) -> list[str]:
-        """The Ray node id of each worker (where it last started)."""
+        """The Ray node id of each worker (where it last started).
+
+        Returns:
+          One node id per worker.
+        """
         return [ident[2] for ident in self.identity]
 
     def worker_pids(self) -> list[int]:
+        """The pids of the workers' processes (asked of each actor).
+
+        Returns:
+          One pid per worker.
+        """
         return self.ray.get([a.pid.remote() for a in self.actors])
 
     def close(self) -> None:
+        """Kill every actor, without restarts."""
         for a in self.actors:
             self.ray.kill(a, no_restart=True)
 
