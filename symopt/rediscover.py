@@ -45,7 +45,7 @@ from symopt.simplify import simplify
 # (not a time) ends the search, so a seed gives the same run on any machine with the same worker
 # count; the time is only a cap for slow machines.
 DEFAULTS = {"search": {"time": 420.0, "budget": 3500, "seed_program": "adamw"},
-            "funnel": {"meta_top": 4, "heldout_stage": "A", "search_stages": 2},
+            "funnel": {"meta_top": 2, "heldout_stage": "A", "search_stages": 2},
             "ray": {"workers": 2, "batch_size": 8}}
 # Where the evaluators run on an accelerator (symopt.search.device): the search is bounded by time
 # (what one accelerator scores in that time is tens of thousands of candidates), so that the whole
