@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from search_space.parser import parse
+from symopt.inspect.families import family_of_text
 from symopt.rundir import RunDir
 
 KEYS = {"run_dir", "family", "program", "fitness_vs_seed", "meta_validation_vs_seed", "export_dir"}
@@ -63,6 +64,22 @@ def test_search_is_logged_and_export_carries_provenance(job):
     assert "from shipped.torch import" in (tmp / "shipped" / torch_module).read_text()
     # the progress and the summary went to stderr, so stdout is only the JSON object
     assert len(r.stdout.strip().splitlines()) == 1 and "fitness vs AdamW" in r.stderr
+
+
+def test_result_names_the_returned_program_for_show_family(job):
+    tmp, r = job
+    summary = json.loads(r.stdout.strip().splitlines()[-1])
+    result = json.loads((tmp / "run" / "result.json").read_text())
+    assert {k: result[k] for k in KEYS} == {k: summary[k] for k in KEYS}
+    hof = [e["hash"] for e in RunDir.open(tmp / "run").hall_of_fame()]
+    assert result["hash"] in hof[:2]                 # the better on meta-validation of the top 2
+    logged = {e["hash"]: e for e in RunDir.open(tmp / "run").evaluations()}
+    family = family_of_text(logged[result["hash"]]["program"])
+    if family is not None:                           # the test funnel may return a program no family names
+        shown = subprocess.run([sys.executable, "-m", "symopt", "show", str(tmp / "run"), "--family", family,
+                                "--json"], capture_output=True, text=True, timeout=120, check=True)
+        rows = json.loads(shown.stdout)["rows"]
+        assert [row["fate"] for row in rows if row["hash"] == result["hash"]] == ["returned"]
 
 
 def test_bad_flag_is_one_line_error(tmp_path):
