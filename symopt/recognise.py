@@ -11,6 +11,14 @@ Families: ``lion(b1, b2)``, ``signum(b)`` (Lion with b1 == b2 is Signum),
 ``sgd_momentum(b)``, ``signsgd``, ``rmsprop(b, eps)``, ``addsign(b, alpha)``,
 ``powersign(b, base)``, ``sgd``; every family also has ``weight_decay``
 (decoupled, 0 when absent) and ``lr_scale``.  ``family is None``: a new program.
+
+One family is named by its shape rather than a pattern: ``lion_like``, a program no exact family
+matches whose update is ``lr * lr_scale * sign(x)`` (plus weight decay), with ``x`` reading the
+gradient and a moving average of it ``m = interp(g, m, b2)`` (``b2`` any expression, a constant or
+not), and reading the gradient otherwise than through that average (``sign`` of the average alone is
+Signum's shape).  Lion with a state-dependent ``b2``, or a sign of a mix of the momentum and a
+function of the gradient, are ``lion_like``; ``b1`` and ``b2`` are in its constants where they are
+constants of those positions.
 """
 
 from __future__ import annotations
@@ -24,7 +32,8 @@ from search_space.program import Program
 from symopt.simplify import simplify_exact
 from symopt.simplify.graph import Graph
 
-FAMILIES = ("lion", "signum", "adam", "sgd_momentum", "signsgd", "rmsprop", "addsign", "powersign", "sgd")
+FAMILIES = ("lion", "signum", "adam", "sgd_momentum", "signsgd", "rmsprop", "addsign", "powersign", "sgd",
+            "lion_like")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,6 +161,43 @@ def _fit_core(factors, g: Graph, program: Program, live: dict):
     return None
 
 
+def _reads(e, name: str, skip: int | None = None) -> bool:
+    """Whether expression ``e`` reads input ``name`` (not counting the subexpression at node ``skip``)."""
+    if e[0] == "in":
+        return e[1] == name
+    if e[0] != "op" or e[2] == skip:
+        return False
+    return any(_reads(x, name, skip) for x in e[3])
+
+
+def _lion_like(factors: list, g: Graph, program: Program, live: dict) -> dict | None:
+    """The constants of a ``lion_like`` update (see the module docstring), or None."""
+    if len(factors) != 1 or factors[0][0] != "op" or factors[0][1] != "sign":
+        return None
+    x = factors[0][3][0]
+    for s, is_live in live.items():
+        if not is_live:
+            continue
+        node = g.outputs[1 + program.states.index(s)]
+        new = _expr(g, node)
+        b: dict = {}
+        if not _match(("interp", "g", "@m", "$b2"), new, b, None):
+            b = {}
+            if not (new[0] == "op" and new[1] == "interp" and new[3][0] == ("in", "g", new[3][0][2])
+                    and new[3][1][0] == "in" and new[3][1][1] == s):
+                continue                        # not a moving average of the gradient with a free b2
+        if b.get("@m", s) != s:
+            continue
+        if not (_reads(x, s) and _reads(x, "g", skip=node)):
+            continue                            # sign of the average alone: Signum's shape
+        out = {"b2": b["$b2"][0]} if "$b2" in b else {}
+        b1: dict = {}
+        if _match(("interp", "g", "@m", "$b1"), x, b1, None) and b1["@m"] == s:
+            out["b1"] = b1["$b1"][0]
+        return out
+    return None
+
+
 def _weight_decay(rest: list) -> tuple[float, list, list]:
     """``(weight_decay, its position, the factors without it)``; ``(0.0, [], rest)`` when there is none.
 
@@ -204,7 +250,9 @@ def recognise(program: Program) -> Recognition:
     core = rest[0][2] if len(rest) == 1 and rest[0][0] == "op" else None
     parts = {"lr": shell, "wd": wd_pos}
     if got is None:
-        return Recognition(None, {"weight_decay": wd, "lr_scale": lr_scale}, p, {}, core, parts)
+        like = _lion_like(rest, g, p, live)
+        family = None if like is None else "lion_like"
+        return Recognition(family, {**(like or {}), "weight_decay": wd, "lr_scale": lr_scale}, p, {}, core, parts)
     family, bound = got
     constants = {k: v[0] for k, v in bound.items()}
     positions = {k: list(dict.fromkeys(v[1])) for k, v in bound.items()}

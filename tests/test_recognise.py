@@ -66,3 +66,26 @@ def test_program2_exact_is_new_and_new_programs_are_none():
     assert recognise(load_seed("program2")).family is None     # clip and arcsin remain without measurement
     assert recognise(_p("t = tanh(g)\nupdate = t * lr")).family is None
     assert recognise(_p("m = interp(g, m, 0.9)\nt = cos(m)\nupdate = t * lr")).family is None
+
+
+def test_lion_like_names_a_sign_of_the_gradient_and_its_average_that_no_exact_family_matches():
+    # Lion with a state-dependent b2 (found by a search on the default funnel)
+    r = recognise(_p("t1 = interp(m, v, 0.992)\nm = interp(g, m, t1)\nupdate = interp(g, m, 0.815)\n"
+                     "v = sqrt(t1)\nupdate = sign(update)\nupdate = update * lr\nupdate = update * 0.0005"))
+    assert r.family == "lion_like" and r.constants["lr_scale"] == pytest.approx(0.0005)
+    # a sign of a mix of the momentum and a function of the gradient, with weight decay
+    r = recognise(_p("m = interp(g, m, 0.99)\nt = sqrt(m)\nt = m / t\nu = tanh(g)\nt = t + u\n"
+                     "update = interp(m, t, 0.9615)\nupdate = sign(update)\nd = w * 0.01\n"
+                     "update = update + d\nupdate = update * lr"))
+    assert r.family == "lion_like" and r.constants["b2"] == 0.99 and r.constants["weight_decay"] == 0.01
+
+
+def test_lion_like_is_not_signum_signsgd_or_a_sign_without_an_average():
+    # the sign of the average alone (Signum's shape, here with a state-dependent b)
+    assert recognise(_p("t1 = interp(m, v, 0.992)\nm = interp(g, m, t1)\nupdate = sign(m)\nv = sqrt(t1)\n"
+                        "update = update * lr")).family is None
+    assert recognise(_p("t = tanh(g)\nupdate = sign(t)\nupdate = update * lr")).family == "signsgd"
+    # a state that is not a moving average of the gradient
+    assert recognise(_p("m = interp(w, m, 0.9)\nt = m + g\nupdate = sign(t)\nupdate = update * lr")).family is None
+    # the exact families keep their names
+    assert recognise(load_seed("lion")).family == "lion" and recognise(load_seed("signum")).family == "signum"
