@@ -3,10 +3,13 @@
 On one accelerator the processes share the device (each in-process: the device is what limits
 them, not the CPU); on CPU cores run them one at a time (``--parallel 1``). Prints the README's
 rediscovery table and writes ``OUT/table.json`` (one row per seed: family, program, fitness per
-stage, meta-validation, candidates, seconds, exit status) and ``OUT/seed-N.log``.
+stage, meta-validation, candidates, seconds, exit status, and where the Lion family first appeared
+in the log and what became of its best program, as ``symopt show RUN --family lion`` reads it) and
+``OUT/seed-N.log``.  ``--summarise`` reads the runs already in OUT and prints the table again.
 
     python benchmarks/rediscover_seeds.py --seeds 0,1,2,3,4 --parallel 5 --out runs/gpu-seeds
     python benchmarks/rediscover_seeds.py --seeds 0,1 --parallel 1 -- --budget 500   # extra rediscover flags
+    python benchmarks/rediscover_seeds.py --seeds 0,1,2,3,4 --out runs/seeds --summarise
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from symopt.inspect.families import family_rows
+from symopt.inspect.rundata import rank_key, stages_of
+from symopt.rundir import RunDir
 
 
 def start(seed: int, out: Path, extra: list[str]) -> subprocess.Popen:
@@ -36,20 +43,39 @@ def collect(proc: subprocess.Popen, out: Path) -> dict:
         row.update(json.loads(stdout.strip().splitlines()[-1]))
     except (ValueError, IndexError):
         row["error"] = (out / f"seed-{proc.seed}.log").read_text()[-500:]
-    evals = out / f"seed-{proc.seed}" / "evaluations.jsonl"
-    row["candidates"] = sum(1 for _ in evals.open()) if evals.exists() else 0
-    return row
+    return {**row, **diagnosis(out / f"seed-{proc.seed}")}
+
+
+def diagnosis(run: Path, family: str = "lion") -> dict:
+    """Candidates logged, where ``family`` first appeared, its programs, and its best program's fate."""
+    evals = run / "evaluations.jsonl"
+    out = {"candidates": sum(1 for _ in evals.open()) if evals.exists() else 0}
+    if not evals.exists():
+        return out
+    found = family_rows(RunDir.open(run), family)
+    stages = stages_of(found["rows"])
+    best = min(found["rows"], key=lambda r: rank_key(r["fitness"], stages), default=None)
+    out.update({f"{family}_first": found["first"], f"{family}_programs": found["programs"],
+                f"{family}_best": best and {k: best[k] for k in ("eval_id", "fitness", "meta", "fate")}})
+    return out
 
 
 def table(rows: list[dict]) -> str:
     def f(x):
         return "—" if x is None else f"{x:.3f}"
-    lines = ["| seed | family | A | B | C | meta | candidates | wall time |", "|---|---|---|---|---|---|---|---|"]
+    def lion(r):
+        best = r.get("lion_best")
+        if not best:
+            return "never appeared"
+        fit = ", ".join(f"{k} {f(v)}" for k, v in best["fitness"].items())
+        return f"first at {r['lion_first']:,}; {r['lion_programs']} programs; best ({fit}): {best['fate']}"
+    lines = ["| seed | family | A | B | C | meta | candidates | wall time | Lion family in the log |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in sorted(rows, key=lambda r: r["seed"]):
         fit = r.get("fitness_vs_seed") or {}
         lines.append(f"| {r['seed']} | {r.get('family') or 'new'} | {f(fit.get('A'))} | {f(fit.get('B'))} | "
                      f"{f(fit.get('C'))} | {f(r.get('meta_validation_vs_seed'))} | {r['candidates']:,} | "
-                     f"{r['seconds']:.0f} s |")
+                     f"{r['seconds']:.0f} s | {lion(r)} |")
     return "\n".join(lines)
 
 
@@ -58,10 +84,19 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", default="0,1,2,3,4")
     ap.add_argument("--parallel", type=int, default=1)
     ap.add_argument("--out", default="runs/seeds")
+    ap.add_argument("--summarise", action="store_true", help="only read the runs in OUT and print the table")
     ap.add_argument("extra", nargs="*", help="flags passed to every symopt rediscover (after --)")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.summarise:
+        old = {r["seed"]: r for r in json.loads((out / "table.json").read_text())} \
+            if (out / "table.json").exists() else {}
+        rows = [{**old.get(int(s), {"seed": int(s), "exit": None, "seconds": 0.0}),
+                 **diagnosis(out / f"seed-{s}")} for s in args.seeds.split(",")]
+        (out / "table.json").write_text(json.dumps(rows, indent=1))
+        print(table(rows))
+        return 0
     todo, running, rows = [int(s) for s in args.seeds.split(",")], [], []
     while todo or running:
         while todo and len(running) < max(1, args.parallel):
