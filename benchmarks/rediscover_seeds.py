@@ -4,8 +4,9 @@ On one accelerator the processes share the device (each in-process: the device i
 them, not the CPU); on CPU cores run them one at a time (``--parallel 1``). Prints the README's
 rediscovery table and writes ``OUT/table.json`` (one row per seed: family, program, fitness per
 stage, meta-validation, candidates, seconds, exit status, and where the Lion family first appeared
-in the log and what became of its best program, as ``symopt show RUN --family lion`` reads it) and
-``OUT/seed-N.log``.  ``--summarise`` reads the runs already in OUT and prints the table again.
+in the log (``lion`` or ``lion_like``) and what became of its best program, as ``symopt show
+RUN --family`` reads it) and ``OUT/seed-N.log``.  ``--summarise`` reads the runs already in OUT and
+prints the table again.
 
     python benchmarks/rediscover_seeds.py --seeds 0,1,2,3,4 --parallel 5 --out runs/gpu-seeds
     python benchmarks/rediscover_seeds.py --seeds 0,1 --parallel 1 -- --budget 500   # extra rediscover flags
@@ -21,8 +22,10 @@ import sys
 import time
 from pathlib import Path
 
-from symopt.inspect.families import family_rows
-from symopt.inspect.rundata import rank_key, stages_of
+from search_space.parser import parse
+from symopt.inspect.families import programs
+from symopt.inspect.rundata import rank_key
+from symopt.recognise import recognise
 from symopt.rundir import RunDir
 
 
@@ -46,17 +49,21 @@ def collect(proc: subprocess.Popen, out: Path) -> dict:
     return {**row, **diagnosis(out / f"seed-{proc.seed}")}
 
 
-def diagnosis(run: Path, family: str = "lion") -> dict:
-    """Candidates logged, where ``family`` first appeared, its programs, and its best program's fate."""
+def diagnosis(run: Path, families: tuple[str, ...] = ("lion", "lion_like")) -> dict:
+    """Candidates logged, where the Lion family (``families``) first appeared, its programs, and its
+    best program's fate; the family of the returned program as the recogniser names it."""
     evals = run / "evaluations.jsonl"
     out = {"candidates": sum(1 for _ in evals.open()) if evals.exists() else 0}
     if not evals.exists():
         return out
-    found = family_rows(RunDir.open(run), family)
-    stages = stages_of(found["rows"])
-    best = min(found["rows"], key=lambda r: rank_key(r["fitness"], stages), default=None)
-    out.update({f"{family}_first": found["first"], f"{family}_programs": found["programs"],
-                f"{family}_best": best and {k: best[k] for k in ("eval_id", "fitness", "meta", "fate")}})
+    every = programs(RunDir.open(run))
+    rows = [r for r in every["rows"] if r["family"] in families]
+    best = min(rows, key=lambda r: rank_key(r["fitness"], every["stages"]), default=None)
+    out.update({"lion_first": rows[0]["eval_id"] if rows else None, "lion_programs": len(rows),
+                "lion_best": best and {k: best[k] for k in ("eval_id", "family", "fitness", "meta", "fate")}})
+    result = run / "result.json"
+    if result.exists():
+        out["family"] = recognise(parse(json.loads(result.read_text())["program"])).family
     return out
 
 
@@ -68,7 +75,8 @@ def table(rows: list[dict]) -> str:
         if not best:
             return "never appeared"
         fit = ", ".join(f"{k} {f(v)}" for k, v in best["fitness"].items())
-        return f"first at {r['lion_first']:,}; {r['lion_programs']} programs; best ({fit}): {best['fate']}"
+        return (f"first at {r['lion_first']:,}; {r['lion_programs']} program(s); best, {best['family']} "
+                f"({fit}): {best['fate']}")
     lines = ["| seed | family | A | B | C | meta | candidates | wall time | Lion family in the log |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in sorted(rows, key=lambda r: r["seed"]):
