@@ -55,3 +55,25 @@ def test_paired_rule():
     # two-sided: a clear improvement is not "no change"
     assert paired([1.0, 1.0, 1.0], [0.8, 0.81, 0.79])[0]
     assert not paired([1.0, 1.0, 1.0], [0.8, 0.81, 0.79], two_sided=True)[0]
+
+
+class _Blind:
+    """A stand-in evaluator that scores every program alike: the worst case for the judge (one stage at one
+    lr scale could barely tell an update clipped by ``lr * k`` from the same update without ``lr``)."""
+
+    description = "a judge that cannot tell programs apart"
+
+    def evaluate_losses(self, programs, stage, seeds=None):
+        return [[1.0] * len(seeds) for _ in programs]
+
+
+def test_a_measured_step_never_gives_up_an_update_linear_in_lr():
+    from search_space.parser import parse
+    from search_space.validity import is_valid
+
+    program = parse("def train(w, g, m, v, lr):\n    m = interp(g, m, 0.9)\n    t = sqrt(m)\n    update = m / t\n"
+                    "    k = lr * 0.001\n    update = clip(update, k)\n    return update, m, v\n")
+    d = simplify(program, measure=True, evaluator=_Blind(), seeds=(0, 1, 2))
+    assert is_valid(d.program, lr_linear=True)
+    assert "lr" in {a for s in d.program.statements for a in s.args}
+    assert not any(s.rule == "measured_unwrap" and "clip" in s.why for s in d.steps)

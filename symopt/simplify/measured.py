@@ -29,6 +29,11 @@ Changes tried, in this order (``kinds``; the first three again whenever one of t
 - rounding: each constant to 1, 2 or 3 significant digits (0.899 -> 0.9),
   shortest first; the shortest rounding that passes is kept.
 Every measured step is labelled ``measured`` with its figures in ``why``.
+
+A candidate must also keep what the search required of the program: where the program's update is
+linear in ``lr`` (:func:`search_space.validity.is_valid` with ``lr_linear``), so is the candidate's.
+One stage's losses can miss what ``lr`` does (a clip by ``lr * k`` removed leaves an update that
+ignores ``lr``, and a task at one lr scale may barely tell), so this is checked, not measured.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ import numpy as np
 from search_space.analysis import analyze
 from search_space.ops import OPS
 from search_space.program import Program, format_statement
+from search_space.validity import is_valid
 from symopt.simplify.graph import Graph
 
 REL_TOL = 0.005
@@ -302,10 +308,16 @@ class _Step:
         self.exact_pass(self.log)
         return True
 
+    def _allowed(self, cands: list) -> list:
+        """The candidates that keep an update linear in lr where the program's is (see the module docstring)."""
+        if not is_valid(self.log.program, lr_linear=True):
+            return cands
+        return [c for c in cands if is_valid(c[-1], lr_linear=True)]
+
     def structural(self, kind: str, max_rounds: int) -> None:
         """Keep changes of ``kind`` while one passes (two-sided: behaviour must not change)."""
         for _ in range(max_rounds):
-            cands = _CANDIDATES[kind](self.log.program)
+            cands = self._allowed(_CANDIDATES[kind](self.log.program))
             if not cands or not self._keep(kind, self._judge(cands, two_sided=True)):
                 return
 
@@ -313,7 +325,7 @@ class _Step:
         """Round constants, shortest first, skipping roundings already rejected."""
         rejected: set = set()
         for _ in range(max_rounds):
-            cands = _round_more(self.log.program, rejected)
+            cands = self._allowed(_round_more(self.log.program, rejected))
             if not cands:
                 return
             results = self._judge(cands, two_sided=False)
