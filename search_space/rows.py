@@ -24,7 +24,6 @@ NumPy call per live statement.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -42,7 +41,6 @@ def _row_sum(t):
     return np.sum(t, axis=-1, keepdims=True, dtype=np.float32)
 
 
-@functools.cache
 def _op(name: str) -> Callable:
     """The NumPy function of ``name`` on row arrays (:func:`search_space.dispatch.bind`)."""
     op = OPS[name]
@@ -90,13 +88,11 @@ def _full(name: str, args_full: list[bool]) -> bool:
     return kind == "tree_scale" and bool(args_full) and args_full[0]
 
 
-@functools.lru_cache(maxsize=256)
 def compile_rows(program: Program) -> Step:
     """``step(w, g, states, lr) -> (update, new_states)`` on row arrays (see the module docstring).
 
     Dead statements are dropped first (:func:`search_space.analysis.prune`), so a
-    dead state comes back as it went in.  The step holds no state between calls, so the last
-    programs' steps are kept (a search probes each child, then scores it).
+    dead state comes back as it went in.
 
     Args:
       program: the program.
