@@ -89,7 +89,7 @@ def _families(rd: RunDir) -> str:
              fitness_text(r["best"]["fitness"]), r["best"]["fate"]] for r in rows]
     return page.table(["family", "programs", "first candidate", "promoted", "best", "fitness", "its fate"], body) \
         + page.note("Programs the recogniser names, by family (distinct functional hashes); the best is the one "
-                    "deepest in the funnel, then lowest there. `symopt show RUN --family NAME` lists every "
+                    "deepest in the funnel, then lowest there. symopt show RUN --family NAME lists every "
                     "program of a family with its fate.")
 
 
