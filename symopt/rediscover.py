@@ -51,6 +51,10 @@ DEFAULTS = {"search": {"time": 420.0, "budget": 3500, "seed_program": "adamw"},
 # (what one accelerator scores in that time is tens of thousands of candidates), so that the whole
 # job stays within ~5 minutes; --budget or --time replace it as on CPUs.
 ACCELERATOR_DEFAULTS = {"search": {"time": 150.0, "budget": 0}}
+# The measured simplifier judges each step on stage A's held-out seeds, within their noise (up to 5 %); a
+# program whose gains live on the larger tasks can lose them there.  A result that meta-validates worse
+# than the program it came from by more than this keeps the exact simplification (the same function).
+MEASURED_META_TOLERANCE = 0.05
 
 
 @dataclasses.dataclass
@@ -115,6 +119,15 @@ def lineage_summary(path: list[dict], seed: str, width: int = 100) -> list[str]:
         a = (p.get("fitness") or {}).get("A")
         out.append(f"  {k}. {text}  (A {_fmt(a)})")
     return out
+
+
+def _worse(after, before, tolerance: float = MEASURED_META_TOLERANCE) -> bool:
+    """Whether a meta-validation ratio ``after`` is worse than ``before`` beyond ``tolerance`` (relative).
+
+    >>> _worse(1.15, 0.76), _worse(0.77, 0.76), _worse(0.5, None)
+    (True, False, False)
+    """
+    return before is not None and math.isfinite(before) and not after <= before * (1.0 + tolerance)
 
 
 def _fmt(x) -> str:
@@ -183,14 +196,19 @@ def _search_and_score(cfg: Config, o: Options, log, progress, started: float):
         evaluator = PoolEvaluator(pool, funnel)    # the search's warm workers do the rest
         top = max(1, cfg.funnel.meta_top)
         log(f"search done in {time.time() - started:.0f} s; the best of the top {top} on meta-validation")
-        best, entry, _ = _pick(result.hall_of_fame, evaluator, top, log)
+        best, entry, picked_meta = _pick(result.hall_of_fame, evaluator, top, log)
         interrupts.check()
         log("simplifying the best program" + (" (with measured pruning)" if o.measure else ""))
         derivation = simplify(best, measure=o.measure, evaluator=evaluator)
         interrupts.check()
         log("scoring the result on every stage and on meta-validation")
-        scores = evaluator.evaluate_stages(derivation.program,
-                                           [s.name for s in evaluator.funnel.stages] + ["meta"])
+        stages = [s.name for s in evaluator.funnel.stages] + ["meta"]
+        scores = evaluator.evaluate_stages(derivation.program, stages)
+        if o.measure and _worse(scores["meta"], picked_meta):
+            log(f"the measured simplification scores {_fmt(scores['meta'])} on meta-validation, the program "
+                f"{_fmt(picked_meta)}: keeping the exact simplification")
+            derivation = simplify(best)
+            scores = evaluator.evaluate_stages(derivation.program, stages)
     finally:
         pool.close()
     return run_dir, entry, derivation, scores
