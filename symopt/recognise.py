@@ -15,10 +15,10 @@ Families: ``lion(b1, b2)``, ``signum(b)`` (Lion with b1 == b2 is Signum),
 One family is named by its shape rather than a pattern: ``lion_like``, a program no exact family
 matches whose update is ``lr * lr_scale * sign(x)`` (plus weight decay), with ``x`` reading the
 gradient and a moving average of it ``m = interp(g, m, b2)`` (``b2`` any expression, a constant or
-not), and reading the gradient otherwise than through that average (``sign`` of the average alone is
-Signum's shape).  Lion with a state-dependent ``b2``, or a sign of a mix of the momentum and a
-function of the gradient, are ``lion_like``; ``b1`` and ``b2`` are in its constants where they are
-constants of those positions.
+not), and reading the gradient itself, not only through the states' new values (``sign`` of an
+average, or of a ratio of averages, is Signum's shape).  Lion with a state-dependent ``b2``, or a
+sign of a mix of the momentum and a function of the gradient, are ``lion_like``; ``b1`` and ``b2``
+are in its constants where those positions hold constants.
 """
 
 from __future__ import annotations
@@ -161,11 +161,11 @@ def _fit_core(factors, g: Graph, program: Program, live: dict):
     return None
 
 
-def _reads(e, name: str, skip: int | None = None) -> bool:
-    """Whether expression ``e`` reads input ``name`` (not counting the subexpression at node ``skip``)."""
+def _reads(e, name: str, skip: frozenset = frozenset()) -> bool:
+    """Whether expression ``e`` reads input ``name`` (not counting the subexpressions at the nodes ``skip``)."""
     if e[0] == "in":
         return e[1] == name
-    if e[0] != "op" or e[2] == skip:
+    if e[0] != "op" or e[2] in skip:
         return False
     return any(_reads(x, name, skip) for x in e[3])
 
@@ -175,6 +175,7 @@ def _lion_like(factors: list, g: Graph, program: Program, live: dict) -> dict | 
     if len(factors) != 1 or factors[0][0] != "op" or factors[0][1] != "sign":
         return None
     x = factors[0][3][0]
+    new_states = frozenset(g.outputs[1 + program.states.index(s)] for s, is_live in live.items() if is_live)
     for s, is_live in live.items():
         if not is_live:
             continue
@@ -188,8 +189,8 @@ def _lion_like(factors: list, g: Graph, program: Program, live: dict) -> dict | 
                 continue                        # not a moving average of the gradient with a free b2
         if b.get("@m", s) != s:
             continue
-        if not (_reads(x, s) and _reads(x, "g", skip=node)):
-            continue                            # sign of the average alone: Signum's shape
+        if not (_reads(x, s) and _reads(x, "g", skip=new_states)):
+            continue                            # the gradient only through averages: Signum's shape
         out = {"b2": b["$b2"][0]} if "$b2" in b else {}
         b1: dict = {}
         if _match(("interp", "g", "@m", "$b1"), x, b1, None) and b1["@m"] == s:
