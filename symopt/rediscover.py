@@ -29,10 +29,9 @@ from symopt.config import Config
 from symopt.errors import UserError
 from symopt.export import export_program
 from symopt.export.provenance import provenance, provenance_json
-from symopt.inspect.families import RESULT
 from symopt.inspect.lineage import lineage
 from symopt.recognise import recognise
-from symopt.rundir import RunDir
+from symopt.rundir import RESULT, RunDir
 from symopt.search import device, run_search
 from symopt.search.driver import start_parts
 from symopt.search.pool_evaluator import PoolEvaluator

@@ -9,6 +9,7 @@
     runs/NAME/checkpoint.json      evolution state, RNG, counters, cache (atomic: temp file + os.replace)
     runs/NAME/hall_of_fame.json    best unique programs, best first
     runs/NAME/report/              written by ``symopt report``
+    runs/NAME/result.json          what ``symopt rediscover`` returned (its summary and the program's hash)
     runs/NAME/writer.lock          flock held by the one process writing the run; holds its pid
 
 One process writes a run directory at a time: ``symopt search`` and ``symopt rediscover`` hold an
@@ -43,9 +44,9 @@ from filekit.nonfinite import inf_to_none
 from filekit.toml import load_toml
 from symopt.errors import UserError
 
-CONFIG, EVALS, META, CHECKPOINT, HOF, REPORT, LOCK, IDENTITY = (
+CONFIG, EVALS, META, CHECKPOINT, HOF, REPORT, LOCK, IDENTITY, RESULT = (
     "config.toml", "evaluations.jsonl", "meta_validation.jsonl", "checkpoint.json", "hall_of_fame.json", "report",
-    "writer.lock", "identity.json")
+    "writer.lock", "identity.json", "result.json")
 CHECKPOINT_FORMAT = 1
 _HELD: dict[Path, list[int]] = {}    # run directory (resolved) -> [lock file descriptor, holds] of this process
 _MADE: set[Path] = set()             # run directories (resolved) this process created

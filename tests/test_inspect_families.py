@@ -17,9 +17,9 @@ from search_space.parser import parse
 from search_space.program import format_program
 from search_space.seeds import load_seed
 from symopt.cli import main
-from symopt.inspect.families import RESULT, census, family_rows
+from symopt.inspect.families import census, family_rows
 from symopt.inspect.report import write_report
-from symopt.rundir import RunDir
+from symopt.rundir import RESULT, RunDir
 
 LION = load_seed("lion")
 

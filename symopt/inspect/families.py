@@ -31,9 +31,7 @@ from search_space.parser import parse
 from symopt.errors import UserError
 from symopt.inspect.rundata import evaluations, hall_of_fame, meta_validation, rank_key, stages_of
 from symopt.recognise import FAMILIES, recognise
-from symopt.rundir import RunDir
-
-RESULT = "result.json"
+from symopt.rundir import RESULT, RunDir
 
 
 def check_family(name: str) -> str:
