@@ -72,7 +72,15 @@ _M = ("interp", "g", "@m", "$b")
 
 
 def _match(p, e, b: dict, where) -> bool:
-    """Match pattern ``p`` against expression ``e``; ``where`` = (node, arg) of a constant."""
+    """Match pattern ``p`` against expression ``e``; ``where`` = (node, arg) of a constant.
+
+    Patterns: ``"g"``, ``"w"``, ``"lr"`` the inputs; ``"@name"`` a state (the same one wherever the name
+    recurs); ``"$name"`` a constant (the same value wherever it recurs); ``"*"`` any expression; a tuple
+    ``(function, pattern, ...)`` a call (commutative functions in either argument order).  ``b`` collects
+    the bindings; it changes only when the match succeeds.
+    """
+    if p == "*":
+        return True
     if isinstance(p, str):
         if p in ("g", "w", "lr"):
             return e[0] == "in" and e[1] == p
@@ -175,21 +183,13 @@ def _lion_like(factors: list, g: Graph, program: Program, live: dict) -> dict | 
     if len(factors) != 1 or factors[0][0] != "op" or factors[0][1] != "sign":
         return None
     x = factors[0][3][0]
-    new_states = frozenset(g.outputs[1 + program.states.index(s)] for s, is_live in live.items() if is_live)
-    for s, is_live in live.items():
-        if not is_live:
-            continue
-        node = g.outputs[1 + program.states.index(s)]
-        new = _expr(g, node)
+    nodes = {s: g.outputs[1 + program.states.index(s)] for s, is_live in live.items() if is_live}
+    for s, node in nodes.items():
         b: dict = {}
-        if not _match(("interp", "g", "@m", "$b2"), new, b, None):
-            b = {}
-            if not (new[0] == "op" and new[1] == "interp" and new[3][0] == ("in", "g", new[3][0][2])
-                    and new[3][1][0] == "in" and new[3][1][1] == s):
-                continue                        # not a moving average of the gradient with a free b2
-        if b.get("@m", s) != s:
-            continue
-        if not (_reads(x, s) and _reads(x, "g", skip=new_states)):
+        if not any(_match(("interp", "g", "@m", b2), _expr(g, node), b, None) for b2 in ("$b2", "*")) \
+                or b["@m"] != s:
+            continue                            # not a moving average of the gradient
+        if not (_reads(x, s) and _reads(x, "g", skip=frozenset(nodes.values()))):
             continue                            # the gradient only through averages: Signum's shape
         out = {"b2": b["$b2"][0]} if "$b2" in b else {}
         b1: dict = {}
